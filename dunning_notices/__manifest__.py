@@ -1,0 +1,38 @@
+{
+    "name": "Dunning Notices",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "summary": "Send dunning notices (payment reminders) to customers with overdue invoices",
+    "author": "dunning_notices",
+    "license": "LGPL-3",
+    "depends": ["account", "mail"],
+    "data": [
+        "security/dunning_notice_security.xml",
+        "security/ir.model.access.csv",
+        "report/dunning_notice_reports.xml",
+        "report/dunning_notice_templates.xml",
+        "data/ir_sequence_data.xml",
+        "data/mail_message_subtype_data.xml",
+        "data/mail_template_data.xml",
+        "data/dunning_level_data.xml",
+        "data/ir_cron_data.xml",
+        "wizard/dunning_notice_send_views.xml",
+        "views/dunning_level_views.xml",
+        "views/dunning_notice_views.xml",
+        "views/res_partner_views.xml",
+        "views/account_move_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/dunning_notices_menus.xml",
+    ],
+    "demo": [
+        "demo/dunning_notices_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "dunning_notices/static/tests/tours/*.js",
+        ],
+    },
+    "post_init_hook": "_post_init_hook",
+    "installable": True,
+    "application": False,
+}

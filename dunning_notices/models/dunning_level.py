@@ -1,0 +1,239 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import float_compare
+
+from .res_company import DATE_BASIS_SELECTION  # noqa: F401  (re-exported for the wizard)
+
+
+class DunningLevel(models.Model):
+    _name = "dunning.level"
+    _description = "Dunning Level"
+    _order = "sequence, min_days_overdue, id"
+    _check_company_auto = True
+
+    def _default_report_id(self):
+        return self.env.ref("dunning_notices.action_report_dunning_notice", raise_if_not_found=False)
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    min_days_overdue = fields.Integer(
+        string="From (days overdue)",
+        default=1,
+        help="Invoices are selected when their days past due are at least this number.",
+    )
+    max_days_overdue = fields.Integer(
+        string="To (days overdue)",
+        help="Invoices are selected when their days past due are at most this number; 0 means no upper bound.",
+    )
+    min_amount_overdue = fields.Monetary(
+        string="From (amount overdue)",
+        currency_field="currency_id",
+        help="A customer is listed when the total of its selected invoices is at least this amount.",
+    )
+    max_amount_overdue = fields.Monetary(
+        string="To (amount overdue)",
+        currency_field="currency_id",
+        help="A customer is listed when the total of its selected invoices is at most this amount; "
+        "0 means no upper bound.",
+    )
+    report_id = fields.Many2one(
+        "ir.actions.report",
+        string="Printable Template",
+        required=True,
+        default=lambda self: self._default_report_id(),
+        domain=[("model", "=", "dunning.notice"), ("report_type", "=", "qweb-pdf")],
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        domain=[("model", "=", "dunning.notice")],
+    )
+    attach_notice_pdf = fields.Boolean(
+        string="Attach the Notice PDF to Emails",
+        default=True,
+        help="When unticked, emails carry the overdue invoices in their body only, which is much faster "
+        "to send; the notice PDF is still rendered when the notice is printed.",
+    )
+    note = fields.Text(
+        string="Notice Text",
+        translate=True,
+        help="Text shown on the printed notice above the list of overdue invoices.",
+    )
+    notice_count = fields.Integer(compute="_compute_notice_count")
+
+    _sql_constraints = [
+        (
+            "days_positive",
+            "CHECK(min_days_overdue >= 0 AND max_days_overdue >= 0)",
+            "The days overdue of a dunning level cannot be negative.",
+        ),
+        (
+            "amounts_positive",
+            "CHECK(min_amount_overdue >= 0 AND max_amount_overdue >= 0)",
+            "The amounts overdue of a dunning level cannot be negative.",
+        ),
+    ]
+
+    # -------------------------------------------------------------------------
+    # COMPUTE / CONSTRAINTS
+    # -------------------------------------------------------------------------
+
+    def _compute_notice_count(self):
+        counts = dict(self.env["dunning.notice"]._read_group([("level_id", "in", self.ids)], ["level_id"], ["__count"]))
+        for level in self:
+            level.notice_count = counts.get(level, 0)
+
+    @api.constrains("min_days_overdue", "max_days_overdue", "min_amount_overdue", "max_amount_overdue")
+    def _check_ranges(self):
+        for level in self:
+            if min(level.min_days_overdue, level.max_days_overdue) < 0:
+                raise ValidationError(self.env._("The days overdue of a dunning level cannot be negative."))
+            if level.max_days_overdue and level.max_days_overdue < level.min_days_overdue:
+                raise ValidationError(
+                    self.env._(
+                        "Level %(level)s: the days overdue range is inverted (%(min)s to %(max)s).",
+                        level=level.name,
+                        min=level.min_days_overdue,
+                        max=level.max_days_overdue,
+                    )
+                )
+            if min(level.min_amount_overdue, level.max_amount_overdue) < 0:
+                raise ValidationError(self.env._("The amounts overdue of a dunning level cannot be negative."))
+            if level.max_amount_overdue and level.max_amount_overdue < level.min_amount_overdue:
+                raise ValidationError(
+                    self.env._(
+                        "Level %(level)s: the amount overdue range is inverted (%(min)s to %(max)s).",
+                        level=level.name,
+                        min=level.min_amount_overdue,
+                        max=level.max_amount_overdue,
+                    )
+                )
+
+    @api.constrains("report_id", "mail_template_id")
+    def _check_templates_model(self):
+        for level in self:
+            if level.report_id and level.report_id.model != "dunning.notice":
+                raise ValidationError(
+                    self.env._(
+                        "The printable template %(report)s is not a dunning notice report.",
+                        report=level.report_id.name,
+                    )
+                )
+            if level.mail_template_id and level.mail_template_id.model != "dunning.notice":
+                raise ValidationError(
+                    self.env._(
+                        "The email template %(template)s is not a dunning notice template.",
+                        template=level.mail_template_id.name,
+                    )
+                )
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
+    def action_view_notices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
+        action["domain"] = [("level_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    # -------------------------------------------------------------------------
+    # BUSINESS: selection rules
+    # -------------------------------------------------------------------------
+
+    def _get_overdue_lines_domain(self, as_of_date, date_basis, partner_domain=None):
+        """Receivable journal items of posted customer invoices past due at ``as_of_date`` whose days
+        overdue, counted from ``date_basis``, fall in the level's range. Working on journal items
+        rather than invoices makes each instalment count on its own due date."""
+        self.ensure_one()
+        date_field = "invoice_date" if date_basis == "invoice_date" else "date_maturity"
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            ("parent_state", "=", "posted"),
+            ("account_type", "=", "asset_receivable"),
+            ("move_id.move_type", "=", "out_invoice"),
+            ("reconciled", "=", False),
+            ("amount_residual", ">", 0),
+            ("date", "<=", as_of_date),
+            ("date_maturity", "<", as_of_date),
+            (date_field, "<=", as_of_date - timedelta(days=self.min_days_overdue)),
+        ]
+        if self.max_days_overdue:
+            domain.append((date_field, ">=", as_of_date - timedelta(days=self.max_days_overdue)))
+        if partner_domain:
+            domain.append(("partner_id", "any", partner_domain))
+        return domain
+
+    @api.model
+    def _get_days_overdue(self, line, as_of_date, date_basis):
+        reference = line.invoice_date if date_basis == "invoice_date" else line.date_maturity
+        return (as_of_date - (reference or line.date_maturity)).days
+
+    def _match_amount(self, amount):
+        self.ensure_one()
+        rounding = self.currency_id.rounding
+        if float_compare(amount, self.min_amount_overdue, precision_rounding=rounding) < 0:
+            return False
+        return not self.max_amount_overdue or (
+            float_compare(amount, self.max_amount_overdue, precision_rounding=rounding) <= 0
+        )
+
+    def _get_overdue_lines_by_partner(self, as_of_date, date_basis, partner_domain=None):
+        """Return {commercial partner: receivable lines} for the customers this level selects.
+
+        One query for the lines whatever the number of customers; amounts are grouped in Python
+        since the amount range applies to the sum of the lines the days range selected."""
+        self.ensure_one()
+        lines = self.env["account.move.line"].search_fetch(
+            self._get_overdue_lines_domain(as_of_date, date_basis, partner_domain),
+            [
+                "partner_id",
+                "move_id",
+                "move_name",
+                "invoice_date",
+                "date_maturity",
+                "amount_currency",
+                "amount_residual",
+                "amount_residual_currency",
+                "currency_id",
+                "company_currency_id",
+            ],
+            order="date_maturity, id",
+        )
+        result = {}
+        for partner, partner_lines in lines.grouped("partner_id").items():
+            if partner and self._match_amount(sum(partner_lines.mapped("amount_residual"))):
+                result[partner] = partner_lines
+        return result
+
+    # -------------------------------------------------------------------------
+    # DEFAULT DATA
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _create_default_levels(self, companies):
+        """Copy the levels shipped with the addon (data of the main company) into each company of
+        ``companies`` that has no level yet; copies keep the translations of the originals."""
+        defaults = (
+            self.env["ir.model.data"].sudo().search([("module", "=", "dunning_notices"), ("model", "=", self._name)])
+        )
+        templates = self.sudo().with_context(active_test=False).browse(defaults.mapped("res_id")).exists()
+        if not templates:
+            return self.browse()
+        with_levels = {
+            company.id
+            for [company] in self.sudo()
+            .with_context(active_test=False)
+            ._read_group([("company_id", "in", companies.ids)], ["company_id"])
+        }
+        new_levels = self.browse()
+        for company in companies.filtered(lambda c: c.id not in with_levels):
+            # copy() rather than create(): it carries the translations of name and note along
+            new_levels |= templates.sorted().copy({"company_id": company.id})
+        return new_levels

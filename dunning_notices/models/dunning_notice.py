@@ -1,0 +1,420 @@
+import logging
+import subprocess
+
+from markupsafe import Markup
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import UserError
+from odoo.tools import SQL, formataddr
+from odoo.tools.misc import find_in_path
+
+from .res_company import DATE_BASIS_SELECTION
+
+_logger = logging.getLogger(__name__)
+
+# Notices processed before the wizard returns; larger runs go to the queue (cron).
+SYNC_PROCESS_LIMIT = 20
+QUEUE_BATCH_SIZE = 50
+
+_wkhtmltopdf_patched = None
+
+
+def _is_wkhtmltopdf_patched():
+    """Only the wkhtmltopdf build with patched Qt keeps the outlines that let Odoo split a PDF of
+    many notices per notice; with the others each notice needs a call of its own."""
+    global _wkhtmltopdf_patched  # noqa: PLW0603
+    if _wkhtmltopdf_patched is None:
+        try:
+            out = subprocess.run(
+                [find_in_path("wkhtmltopdf"), "--version"], capture_output=True, check=False, timeout=10
+            ).stdout
+            _wkhtmltopdf_patched = b"patched qt" in out.lower()
+        except (OSError, subprocess.SubprocessError):
+            _wkhtmltopdf_patched = False
+    return _wkhtmltopdf_patched
+
+
+class DunningNotice(models.Model):
+    _name = "dunning.notice"
+    _description = "Dunning Notice"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Number", required=True, readonly=True, copy=False, default="/", index="trigram")
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, index=True, check_company=True
+    )
+    level_id = fields.Many2one(
+        "dunning.level", string="Dunning Level", required=True, readonly=True, index=True, check_company=True
+    )
+    sender_user_id = fields.Many2one("res.users", string="Sender", readonly=True)
+    sender_name = fields.Char(readonly=True)
+    sender_email = fields.Char(readonly=True)
+    sender_phone = fields.Char(readonly=True)
+    sender_email_formatted = fields.Char(compute="_compute_sender_email_formatted")
+    as_of_date = fields.Date(string="As of", required=True, readonly=True, default=fields.Date.context_today)
+    date_basis = fields.Selection(DATE_BASIS_SELECTION, string="Aging Basis", required=True, readonly=True)
+    report_id = fields.Many2one("ir.actions.report", string="Printable Template", required=True, readonly=True)
+    mail_template_id = fields.Many2one("mail.template", string="Email Template", readonly=True)
+    attach_invoices = fields.Boolean(readonly=True)
+    to_print = fields.Boolean(string="Print", readonly=True)
+    to_email = fields.Boolean(string="Email", readonly=True)
+    recipient_ids = fields.Many2many("res.partner", string="Recipients", readonly=True)
+    line_ids = fields.One2many("dunning.notice.line", "notice_id", string="Overdue Items", readonly=True)
+    invoice_count = fields.Integer(compute="_compute_amounts", store=True)
+    amount_overdue = fields.Monetary(
+        string="Total Overdue", compute="_compute_amounts", store=True, currency_field="currency_id"
+    )
+    max_days_overdue = fields.Integer(string="Days Overdue", compute="_compute_amounts", store=True)
+    amount_summary = fields.Char(string="Due per Currency", compute="_compute_amount_summary")
+    state = fields.Selection(
+        [("queued", "Queued"), ("done", "Processed"), ("error", "Error")],
+        string="Processing",
+        required=True,
+        readonly=True,
+        default="queued",
+        index=True,
+        copy=False,
+    )
+    error_message = fields.Text(readonly=True, copy=False)
+    pdf_attachment_id = fields.Many2one("ir.attachment", string="Notice PDF", readonly=True, copy=False)
+    invoice_attachment_ids = fields.Many2many(
+        "ir.attachment", "dunning_notice_invoice_attachment_rel", string="Invoice PDFs", readonly=True, copy=False
+    )
+    message_id = fields.Many2one(
+        "mail.message", string="Customer Message", readonly=True, copy=False, index="btree_not_null"
+    )
+    notification_ids = fields.One2many(related="message_id.notification_ids", string="Email Deliveries")
+    delivery_state = fields.Selection(
+        [
+            ("queued", "Queued"),
+            ("outgoing", "Email Outgoing"),
+            ("sent", "Email Sent"),
+            ("failed", "Email Failed"),
+            ("printed", "Printed"),
+            ("error", "Error"),
+        ],
+        compute="_compute_delivery_state",
+        store=True,
+        index=True,
+    )
+
+    # -------------------------------------------------------------------------
+    # COMPUTE
+    # -------------------------------------------------------------------------
+
+    @api.depends("sender_name", "sender_email")
+    def _compute_sender_email_formatted(self):
+        for notice in self:
+            notice.sender_email_formatted = notice.sender_email and formataddr(
+                (notice.sender_name or "", notice.sender_email)
+            )
+
+    @api.depends("line_ids.amount_residual_company", "line_ids.days_overdue")
+    def _compute_amounts(self):
+        for notice in self:
+            notice.invoice_count = len(notice.line_ids.move_id)
+            notice.amount_overdue = sum(notice.line_ids.mapped("amount_residual_company"))
+            notice.max_days_overdue = max(notice.line_ids.mapped("days_overdue"), default=0)
+
+    @api.depends("line_ids.amount_residual", "line_ids.currency_id")
+    def _compute_amount_summary(self):
+        for notice in self:
+            notice.amount_summary = " + ".join(
+                tools.format_amount(self.env, amount, currency)
+                for currency, amount in notice._get_amounts_by_currency()
+            )
+
+    @api.depends("state", "to_email", "message_id.notification_ids.notification_status")
+    def _compute_delivery_state(self):
+        for notice in self:
+            if notice.state != "done":
+                notice.delivery_state = notice.state
+            elif not notice.to_email:
+                notice.delivery_state = "printed"
+            else:
+                statuses = set(
+                    notice.message_id.notification_ids.filtered(lambda n: n.notification_type == "email").mapped(
+                        "notification_status"
+                    )
+                )
+                if statuses & {"bounce", "exception"}:
+                    notice.delivery_state = "failed"
+                elif statuses and statuses <= {"sent"}:
+                    notice.delivery_state = "sent"
+                else:
+                    notice.delivery_state = "outgoing"
+
+    # -------------------------------------------------------------------------
+    # CRUD
+    # -------------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("dunning.notice") or "/"
+        return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_processed(self):
+        if any(notice.state == "done" for notice in self):
+            raise UserError(
+                self.env._("A processed dunning notice is part of the customer's history and cannot be deleted.")
+            )
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
+    def action_print(self):
+        """Download the notices' PDFs; processed notices reuse the PDF stored when they were sent."""
+        if not self:
+            raise UserError(self.env._("There is no dunning notice to print."))
+        reports = self.report_id
+        if len(reports) > 1:
+            raise UserError(self.env._("Print notices made with different printable templates separately."))
+        action = reports.report_action(self, config=False)
+        action["close_on_report_download"] = True
+        return action
+
+    def action_retry(self):
+        """Queue failed notices again; they keep their number and snapshot."""
+        failed = self.filtered(lambda n: n.state == "error")
+        if not failed:
+            raise UserError(self.env._("Only notices in error can be processed again."))
+        failed.write({"state": "queued", "error_message": False})
+        failed._process_or_enqueue()
+        return True
+
+    def action_open_customer(self):
+        self.ensure_one()
+        return self.partner_id._get_records_action()
+
+    # -------------------------------------------------------------------------
+    # BUSINESS: queue
+    # -------------------------------------------------------------------------
+
+    def _process_or_enqueue(self):
+        """Small runs are processed at once so the user sees their result; larger ones go to the
+        queue processed by the cron, in batches committed one by one."""
+        if len(self) <= SYNC_PROCESS_LIMIT:
+            self._process()
+        else:
+            self.env.ref("dunning_notices.ir_cron_dunning_notice_process")._trigger()
+
+    @api.model
+    def _cron_process_queue(self, batch_size=QUEUE_BATCH_SIZE):
+        """Process one batch of queued notices and report the progress to the cron, which commits and
+        calls again while some remain. ``FOR UPDATE SKIP LOCKED``: a batch taken by another worker is
+        skipped, so two workers never process the same notice; a worker that dies rolls its batch
+        back and the notices stay queued for the next run."""
+        # Raw SQL for the row locks; the cron user sees every company's notices anyway.
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM dunning_notice WHERE state = 'queued' ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                batch_size,
+            )
+        )
+        notices = self.browse(row[0] for row in rows)
+        notices._process()
+        remaining = self.search_count([("state", "=", "queued")])
+        self.env["ir.cron"]._notify_progress(done=len(notices), remaining=remaining)
+        return notices
+
+    # -------------------------------------------------------------------------
+    # BUSINESS: rendering and delivery
+    # -------------------------------------------------------------------------
+
+    def _get_pdf_filename(self):
+        self.ensure_one()
+        return f"{self.name.replace('/', '_')}.pdf"
+
+    def _process(self):
+        """Render, post and email the queued notices of ``self``. Each notice runs in a savepoint:
+        a failure is recorded on that notice only and the others go on."""
+        notices = self.filtered(lambda n: n.state == "queued")
+        if not notices:
+            return
+        rendered = notices._render_mail_values()
+        pdf_contents = notices._render_pdf_contents_batch()
+        for notice in notices:
+            try:
+                with self.env.cr.savepoint():
+                    notice._deliver(rendered.get(notice.id), pdf_contents.get(notice.id))
+            except Exception as error:
+                _logger.warning("Dunning notice %s failed", notice.name, exc_info=True)
+                notice.write({"state": "error", "error_message": str(error) or repr(error)})
+
+    def _needs_pdf(self):
+        self.ensure_one()
+        return self.to_print or (self.to_email and self.level_id.attach_notice_pdf)
+
+    def _render_mail_values(self):
+        """Render the email fields of the notices in one pass per template; a template that fails as a
+        batch is rendered again notice by notice in ``_deliver``, so only the faulty notice fails."""
+        rendered = {}
+        to_email = self.filtered("to_email")
+        for template, notices in to_email.grouped("mail_template_id").items():
+            if not template:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    rendered.update(notices._render_mail_values_one_template(template))
+            except Exception:  # noqa: BLE001
+                _logger.info("Batch rendering of %s failed, rendering notice by notice", template.name)
+        return rendered
+
+    def _render_mail_values_one_template(self, template):
+        return template._generate_template(self.ids, ("subject", "body_html", "email_from", "reply_to"))
+
+    def _render_pdf_contents_batch(self):
+        """With a wkhtmltopdf that can split its output, render many notices per call; otherwise
+        notices are rendered one by one in ``_deliver``."""
+        todo = self.filtered(lambda n: n._needs_pdf() and not n._get_stored_pdf())
+        if not todo or not _is_wkhtmltopdf_patched() or tools.config["test_enable"]:
+            return {}
+        contents = {}
+        for report, notices in todo.grouped("report_id").items():
+            try:
+                streams = (
+                    self.env["ir.actions.report"]
+                    .with_context(report_pdf_no_attachment=True)
+                    ._render_qweb_pdf_prepare_streams(report, {}, res_ids=notices.ids)
+                )
+            except Exception:
+                _logger.info("Batch PDF rendering failed, rendering notice by notice", exc_info=True)
+                continue
+            contents.update({res_id: s["stream"].getvalue() for res_id, s in streams.items() if res_id and s["stream"]})
+        return contents
+
+    def _get_stored_pdf(self):
+        self.ensure_one()
+        if self.pdf_attachment_id:
+            return self.pdf_attachment_id
+        return self.report_id.retrieve_attachment(self) if self.report_id.attachment else self.env["ir.attachment"]
+
+    def _render_pdf(self, content=None):
+        """Store the notice PDF as an attachment of the notice (rendered once, reused by the email,
+        the chatter message and later prints)."""
+        self.ensure_one()
+        attachment = self._get_stored_pdf()
+        if not attachment:
+            if content is None:
+                content, _report_type = (
+                    self.env["ir.actions.report"]
+                    .with_context(report_pdf_no_attachment=True)
+                    ._render_qweb_pdf(self.report_id, self.ids)
+                )
+            attachment = self.env["ir.attachment"].create(
+                {
+                    "name": self._get_pdf_filename(),
+                    "raw": content,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                    "mimetype": "application/pdf",
+                }
+            )
+        self.pdf_attachment_id = attachment
+        return attachment
+
+    def _get_invoice_attachments(self):
+        """The overdue invoices' PDFs: the one Odoo produced when the invoice was printed or sent, else
+        one generated now with the current invoice report and kept on the notice."""
+        self.ensure_one()
+        moves = self.line_ids.move_id
+        existing = moves.invoice_pdf_report_id
+        missing = moves.filtered(lambda m: not m.invoice_pdf_report_id)
+        generated = self.env["ir.attachment"]
+        if missing:
+            report = self.env["ir.actions.report"]
+            vals_list = []
+            for move in missing:
+                content, _report_type = report._render_qweb_pdf("account.account_invoices", move.ids)
+                vals_list.append(
+                    {
+                        "name": f"{move._get_report_base_filename()}.pdf".replace("/", "_"),
+                        "raw": content,
+                        "res_model": self._name,
+                        "res_id": self.id,
+                        "mimetype": "application/pdf",
+                    }
+                )
+            generated = self.env["ir.attachment"].create(vals_list)
+        self.invoice_attachment_ids = existing | generated
+        return existing | generated
+
+    def _deliver(self, mail_values=None, pdf_content=None):
+        """Post the notice in the customer's chatter with its PDF, emailing it to the recipients
+        through the mail queue when the notice is to be emailed."""
+        self.ensure_one()
+        # The chatter gets its own copy of the notice PDF, owned by the customer, so that everyone who
+        # sees the customer can open it (the filestore keeps one file for both).
+        pdf_copies = []
+        if self._needs_pdf():
+            pdf = self._render_pdf(pdf_content)
+            if not self.to_email or self.level_id.attach_notice_pdf:
+                pdf_copies = [(pdf.name, pdf.raw)]
+        attachments = self.env["ir.attachment"]
+        if self.to_email and self.attach_invoices:
+            attachments = self._get_invoice_attachments()
+        subtype = self.env.ref("dunning_notices.mt_dunning_notice")
+        author = self.sender_user_id.partner_id or self.env.user.partner_id
+        partner = (
+            self.partner_id.sudo()
+            .with_company(self.company_id)
+            .with_context(mail_notify_force_send=False, mail_create_nosubscribe=True)
+        )
+        if self.to_email:
+            if not self.mail_template_id:
+                raise UserError(self.env._("No email template is set on notice %(name)s.", name=self.name))
+            if not self.recipient_ids:
+                raise UserError(self.env._("Notice %(name)s has no recipient to email.", name=self.name))
+            values = mail_values or self._render_mail_values_one_template(self.mail_template_id)[self.id]
+            message = partner.message_post(
+                body=values["body_html"],
+                subject=values["subject"],
+                message_type="comment",
+                subtype_id=subtype.id,
+                partner_ids=self.recipient_ids.ids,
+                attachments=pdf_copies,
+                attachment_ids=attachments.ids,
+                author_id=author.id,
+                email_from=values.get("email_from") or self.sender_email_formatted,
+                reply_to=values.get("reply_to") or self.sender_email_formatted,
+                email_layout_xmlid="mail.mail_notification_light",
+                mail_auto_delete=self.mail_template_id.auto_delete,
+            )
+        else:
+            message = partner.message_post(
+                body=Markup("<p>%s</p>")
+                % self.env._(
+                    "Dunning notice %(name)s (%(level)s) printed: %(count)s overdue invoice(s), %(amount)s.",
+                    name=self.name,
+                    level=self.level_id.name,
+                    count=self.invoice_count,
+                    amount=tools.format_amount(self.env, self.amount_overdue, self.currency_id),
+                ),
+                message_type="comment",
+                subtype_id=subtype.id,
+                attachments=pdf_copies,
+                author_id=author.id,
+            )
+        self.write({"message_id": message.id, "state": "done", "error_message": False})
+
+    # -------------------------------------------------------------------------
+    # HELPERS for the templates
+    # -------------------------------------------------------------------------
+
+    def _get_amounts_by_currency(self):
+        """[(currency, amount due)] of the notice's items, in their invoice currencies."""
+        self.ensure_one()
+        return [
+            (currency, sum(lines.mapped("amount_residual")))
+            for currency, lines in self.line_ids.grouped("currency_id").items()
+        ]

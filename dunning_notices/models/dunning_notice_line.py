@@ -1,0 +1,39 @@
+from odoo import api, fields, models
+
+
+class DunningNoticeLine(models.Model):
+    """One overdue item of a notice, as it was when the notice was made: the notice stays a faithful
+    record of what the customer was told even after payments change the invoice."""
+
+    _name = "dunning.notice.line"
+    _description = "Dunning Notice Item"
+    _order = "notice_id, date_maturity, id"
+
+    notice_id = fields.Many2one("dunning.notice", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="notice_id.company_id", store=True, index=True)
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    move_line_id = fields.Many2one("account.move.line", string="Journal Item", index=True, ondelete="set null")
+    move_id = fields.Many2one("account.move", string="Invoice", required=True, index=True, ondelete="restrict")
+    invoice_date = fields.Date()
+    date_maturity = fields.Date(string="Due Date")
+    days_overdue = fields.Integer()
+    currency_id = fields.Many2one("res.currency", required=True)
+    amount_original = fields.Monetary(string="Original Amount", currency_field="currency_id")
+    amount_residual = fields.Monetary(string="Amount Due", currency_field="currency_id")
+    amount_residual_company = fields.Monetary(
+        string="Amount Due (Company Currency)", currency_field="company_currency_id"
+    )
+
+    @api.model
+    def _prepare_vals_from_move_line(self, line, days_overdue):
+        return {
+            "move_line_id": line.id,
+            "move_id": line.move_id.id,
+            "invoice_date": line.invoice_date,
+            "date_maturity": line.date_maturity,
+            "days_overdue": days_overdue,
+            "currency_id": line.currency_id.id,
+            "amount_original": line.amount_currency,
+            "amount_residual": line.amount_residual_currency,
+            "amount_residual_company": line.amount_residual,
+        }

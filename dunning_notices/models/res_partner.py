@@ -1,0 +1,32 @@
+from odoo import fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    dunning_notice_ids = fields.One2many("dunning.notice", "partner_id", string="Dunning Notices")
+    dunning_notice_count = fields.Integer(
+        compute="_compute_dunning_notice_count", groups="account.group_account_invoice,account.group_account_readonly"
+    )
+
+    def _compute_dunning_notice_count(self):
+        counts = dict(
+            self.env["dunning.notice"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.dunning_notice_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_view_dunning_notices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False, "search_default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_open_dunning_notice_send(self):
+        """Send dunning notices to the selected customers (list action)."""
+        action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_send_action")
+        action["context"] = {"default_partner_ids": self.commercial_partner_id.ids}
+        return action

@@ -1,0 +1,4 @@
+from . import test_install
+from . import test_dunning_level
+from . import test_dunning_notice_send
+from . import test_dunning_notice

@@ -1,0 +1,292 @@
+from datetime import date
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.dunning_notices.models.dunning_notice import DunningNotice
+
+from .common import DunningTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningNotice(DunningTestCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.alpha_inv = cls._invoice(cls.alpha, date(2026, 6, 10), 500, due=date(2026, 6, 20))
+        cls.beta_inv = cls._invoice(cls.beta, date(2026, 6, 1), 2000, due=date(2026, 6, 15))
+        cls.dan_inv = cls._invoice(cls.dan, date(2026, 6, 1), 50, due=date(2026, 6, 5))
+
+    def _send(self, form=None, edit=None, user=None):
+        """Apply the filters, let ``edit(line_form)`` change the lines per customer, send."""
+        wizard = self._apply(form or self._wizard_form(user=user))
+        if edit:
+            with Form(wizard) as wizard_form:
+                for index in range(len(wizard_form.line_ids)):
+                    with wizard_form.line_ids.edit(index) as line:
+                        edit(line)
+        with self.mock_mail_gateway():
+            action = wizard.action_send()
+        return wizard, action
+
+    def test_send_creates_notices_with_snapshot(self):
+        wizard, _action = self._send()
+        notices = wizard.notice_ids
+        self.assertEqual(notices.partner_id, self.alpha | self.beta | self.dan)
+        self.assertTrue(all(n.name.startswith("DUN/2026/") for n in notices))
+        self.assertEqual(len(set(notices.mapped("name"))), 3)
+        alpha = notices.filtered(lambda n: n.partner_id == self.alpha)
+        self.assertRecordValues(
+            alpha,
+            [
+                {
+                    "level_id": self.level_early.id,
+                    "as_of_date": date(2026, 6, 30),
+                    "date_basis": "due_date",
+                    "amount_overdue": 500.0,
+                    "invoice_count": 1,
+                    "max_days_overdue": 10,
+                    "to_email": True,
+                    "to_print": False,
+                    "state": "done",
+                    "delivery_state": "outgoing",
+                    "sender_user_id": self.env.user.id,
+                    "sender_email": self.env.user.email,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            alpha.line_ids,
+            [
+                {
+                    "move_id": self.alpha_inv.id,
+                    "invoice_date": date(2026, 6, 10),
+                    "date_maturity": date(2026, 6, 20),
+                    "days_overdue": 10,
+                    "amount_original": 500.0,
+                    "amount_residual": 500.0,
+                    "currency_id": self.currency.id,
+                }
+            ],
+        )
+        # the snapshot stays what the customer was told, whatever happens to the invoice later
+        self._pay(self.alpha_inv, 500, date(2026, 7, 1))
+        self.assertEqual(alpha.line_ids.amount_residual, 500.0)
+        self.assertEqual(alpha.amount_overdue, 500.0)
+
+    def test_email_goes_to_recipients_with_pdf_and_is_logged_on_customer(self):
+        def edit(line):
+            if line.partner_id == self.alpha:
+                line.extra_emails = "boss@alpha.example.com"
+
+        wizard, _action = self._send(edit=edit)
+        alpha = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
+        boss = self.env["res.partner"].search([("email", "=", "boss@alpha.example.com")])
+        self.assertEqual(alpha.recipient_ids, self.alpha_billing | boss)
+        message = alpha.message_id
+        self.assertEqual((message.model, message.res_id), ("res.partner", self.alpha.id))
+        self.assertEqual(message.subtype_id, self.env.ref("dunning_notices.mt_dunning_notice"))
+        self.assertEqual(message.author_id, self.env.user.partner_id)
+        self.assertIn("Payment reminder", message.subject)
+        self.assertIn(self.alpha_inv.name, message.body)
+        self.assertEqual(message.attachment_ids.mapped("name"), [alpha._get_pdf_filename()])
+        self.assertEqual(message.attachment_ids.res_model, "res.partner")
+        self.assertEqual(alpha.pdf_attachment_id.res_model, "dunning.notice")
+        self.assertEqual(alpha.pdf_attachment_id.raw, message.attachment_ids.raw)
+        self.assertIn(message, self.alpha.message_ids)
+        for recipient in self.alpha_billing | boss:
+            self.assertMailMail(
+                recipient,
+                "outgoing",
+                mail_message=message,
+                author=self.env.user.partner_id,
+                fields_values={"subject": message.subject},
+            )
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", message.id)])
+        self.assertEqual(mail.attachment_ids, message.attachment_ids)
+        # the customer's own followers (not recipients) are not emailed
+        self.assertNotIn(self.alpha, mail.recipient_ids)
+
+    def test_print_only_downloads_stored_pdfs(self):
+        def edit(line):
+            line.to_email = False
+            line.to_print = line.partner_id != self.beta
+
+        wizard, action = self._send(edit=edit)
+        printed = wizard.notice_ids
+        self.assertEqual(printed.partner_id, self.alpha | self.dan)
+        self.assertEqual(action["type"], "ir.actions.report")
+        self.assertEqual(action["report_name"], "dunning_notices.report_dunning_notice")
+        self.assertEqual(sorted(action["context"]["active_ids"]), sorted(printed.ids))
+        self.assertFalse(self.env["mail.mail"].search([("mail_message_id", "in", printed.message_id.ids)]))
+        for notice in printed:
+            self.assertEqual(notice.delivery_state, "printed")
+            self.assertEqual(notice.message_id.attachment_ids.name, notice._get_pdf_filename())
+            self.assertIn(notice.name, notice.message_id.body)
+            # printing again reuses the stored PDF rather than rendering anew
+            self.assertEqual(notice.report_id.retrieve_attachment(notice), notice.pdf_attachment_id)
+
+    def test_pdf_renders_with_the_notice_content(self):
+        wizard, _action = self._send()
+        notice = wizard.notice_ids.filtered(lambda n: n.partner_id == self.beta)
+        html = notice.pdf_attachment_id.raw.decode()  # in test mode reports render as HTML
+        for text in (notice.name, self.beta_inv.name, "Friendly reminder", "Beta Ltd", self.env.user.name):
+            self.assertIn(text, html)
+
+    def test_attach_invoices_reuses_or_generates_pdf(self):
+        existing = self.env["ir.attachment"].create(
+            {
+                "name": "INV_alpha.pdf",
+                "raw": b"%PDF-1.4 alpha",
+                "res_model": "account.move",
+                "res_id": self.alpha_inv.id,
+                "res_field": "invoice_pdf_report_file",
+                "mimetype": "application/pdf",
+            }
+        )
+        self.alpha_inv.invalidate_recordset(["invoice_pdf_report_id"])
+        self.assertEqual(self.alpha_inv.invoice_pdf_report_id, existing)
+        form = self._wizard_form()
+        form.attach_invoices = True
+        wizard, _action = self._send(form=form)
+        alpha = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
+        beta = wizard.notice_ids.filtered(lambda n: n.partner_id == self.beta)
+        self.assertEqual(alpha.invoice_attachment_ids, existing, "the invoice's own PDF is reused")
+        self.assertIn(existing, alpha.message_id.attachment_ids)
+        generated = beta.invoice_attachment_ids
+        self.assertEqual(len(generated), 1)
+        self.assertEqual((generated.res_model, generated.res_id), ("dunning.notice", beta.id))
+        self.assertIn(self.beta_inv.name.replace("/", "_"), generated.name)
+        self.assertIn(generated, beta.message_id.attachment_ids)
+        self.assertFalse(self.beta_inv.invoice_pdf_report_id, "the invoice's official PDF is left alone")
+
+    def test_no_double_send(self):
+        wizard, first = self._send()
+        notices = wizard.notice_ids
+        mails = self.env["mail.mail"].search([("mail_message_id", "in", notices.message_id.ids)])
+        messages = self.env["mail.message"].search_count(
+            [("subtype_id", "=", self.env.ref("dunning_notices.mt_dunning_notice").id)]
+        )
+        with self.mock_mail_gateway():
+            second = wizard.action_send()
+            wizard.action_send()
+        self.assertEqual(wizard.notice_ids, notices)
+        self.assertEqual(second, first)
+        self.assertEqual(self.env["dunning.notice"].search_count([("partner_id", "in", notices.partner_id.ids)]), 3)
+        self.assertEqual(self.env["mail.mail"].search([("mail_message_id", "in", notices.message_id.ids)]), mails)
+        self.assertEqual(
+            self.env["mail.message"].search_count(
+                [("subtype_id", "=", self.env.ref("dunning_notices.mt_dunning_notice").id)]
+            ),
+            messages,
+        )
+        # processing the same notices again (a cron re-run) sends nothing either
+        notices._process()
+        self.env["dunning.notice"]._cron_process_queue()
+        self.assertEqual(self.env["mail.mail"].search([("mail_message_id", "in", notices.message_id.ids)]), mails)
+        with self.assertRaisesRegex(UserError, "already sent"):
+            wizard.action_apply_filters()
+
+    @mute_logger("odoo.addons.dunning_notices.models.dunning_notice")
+    def test_failure_of_one_notice_keeps_the_others(self):
+        original = DunningNotice._deliver
+
+        def failing_deliver(notice, *args, **kwargs):
+            if notice.partner_id == self.beta:
+                raise UserError(notice.env._("SMTP refused beta"))
+            return original(notice, *args, **kwargs)
+
+        with patch.object(DunningNotice, "_deliver", failing_deliver):
+            wizard, _action = self._send()
+        notices = wizard.notice_ids
+        beta = notices.filtered(lambda n: n.partner_id == self.beta)
+        self.assertEqual(beta.state, "error")
+        self.assertEqual(beta.delivery_state, "error")
+        self.assertIn("SMTP refused beta", beta.error_message)
+        self.assertFalse(beta.message_id)
+        self.assertEqual((notices - beta).mapped("state"), ["done", "done"])
+        # the user retries: the same notice is delivered once, under the same number
+        with self.mock_mail_gateway():
+            beta.action_retry()
+        self.assertEqual(beta.state, "done")
+        self.assertTrue(beta.message_id)
+        self.assertEqual(self.env["dunning.notice"].search_count([("partner_id", "=", self.beta.id)]), 1)
+
+    def test_large_run_goes_through_the_queue(self):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Queue {i:02d}", "email": f"queue{i}@example.com"} for i in range(25)]
+        )
+        for partner in partners:
+            self._invoice(partner, date(2026, 6, 1), 10, due=date(2026, 6, 2))
+        cron = self.env.ref("dunning_notices.ir_cron_dunning_notice_process")
+        triggers_before = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        wizard, action = self._send()
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers_before
+        notices = wizard.notice_ids
+        self.assertEqual(len(notices), 28)
+        self.assertEqual(set(notices.mapped("state")), {"queued"})
+        self.assertEqual(len(triggers), 1, "the cron is triggered at once")
+        self.assertEqual(action["res_model"], "dunning.notice")
+        with self.mock_mail_gateway():
+            first = self.env["dunning.notice"]._cron_process_queue(batch_size=20)
+            self.assertEqual(len(first), 20)
+            second = self.env["dunning.notice"]._cron_process_queue(batch_size=20)
+        self.assertEqual(len(second), 8)
+        self.assertFalse(first & second)
+        self.assertEqual(set(notices.mapped("state")), {"done"})
+        self.assertEqual(len(notices.message_id), 28)
+
+    def test_crash_mid_batch_loses_and_duplicates_nothing(self):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Crash {i:02d}", "email": f"crash{i}@example.com"} for i in range(22)]
+        )
+        for partner in partners:
+            self._invoice(partner, date(2026, 6, 1), 10, due=date(2026, 6, 2))
+        wizard, _action = self._send()
+        notices = wizard.notice_ids
+        self.assertEqual(set(notices.mapped("state")), {"queued"})
+        calls = []
+        original = DunningNotice._deliver
+
+        def crashing_deliver(notice, *args, **kwargs):
+            calls.append(notice)
+            if len(calls) == 10:
+                raise KeyboardInterrupt("worker killed")  # not an error of the notice: the worker dies
+            return original(notice, *args, **kwargs)
+
+        # the worker's transaction dies with it: everything it did in the batch is rolled back
+        with (
+            self.assertRaises(KeyboardInterrupt),
+            self.env.cr.savepoint(),
+            self.mock_mail_gateway(),
+            patch.object(DunningNotice, "_deliver", crashing_deliver),
+        ):
+            self.env["dunning.notice"]._cron_process_queue()
+        self.env.invalidate_all()
+        self.assertEqual(set(notices.mapped("state")), {"queued"})
+        self.assertFalse(notices.message_id)
+        # the restarted worker finishes the queue, each notice once
+        with self.mock_mail_gateway():
+            self.env["dunning.notice"]._cron_process_queue()
+        self.assertEqual(set(notices.mapped("state")), {"done"})
+        self.assertEqual(len(notices.message_id), len(notices))
+        emailed = notices.filtered("to_email")
+        self.assertEqual(len(emailed), len(notices) - 1)  # Dan has no address: printed
+        self.assertEqual(
+            self.env["mail.mail"].search_count([("mail_message_id", "in", notices.message_id.ids)]), len(emailed)
+        )
+
+    def test_unlink_processed_notice_refused(self):
+        wizard, _action = self._send()
+        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+            wizard.notice_ids[0].unlink()
+
+    def test_accountant_runs_the_wizard(self):
+        wizard, _action = self._send(user=self.accountant)
+        self.assertEqual(len(wizard.notice_ids), 3)
+        self.assertEqual(wizard.notice_ids.sender_user_id, self.accountant)
+        alpha = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
+        self.assertEqual(alpha.message_id.author_id, self.accountant.partner_id)
+        self.assertIn("Anna Accountant", alpha.message_id.email_from)

@@ -1,0 +1,238 @@
+from datetime import date
+
+from odoo import Command
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import Form, tagged
+
+from .common import AS_OF, DunningTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningNoticeSend(DunningTestCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.alpha_recent = cls._invoice(cls.alpha, date(2026, 6, 10), 500, due=date(2026, 6, 20))  # 10 days
+        cls.alpha_old = cls._invoice(cls.alpha, date(2026, 4, 1), 300, due=date(2026, 4, 30))  # 61 days
+        cls.alpha_not_due = cls._invoice(cls.alpha, date(2026, 6, 15), 700, due=date(2026, 7, 15))
+        cls.alpha_draft = cls._invoice(cls.alpha, date(2026, 5, 1), 900, due=date(2026, 5, 2), post=False)
+        cls.beta_big = cls._invoice(cls.beta, date(2026, 6, 1), 2000, due=date(2026, 6, 15))  # 15 days
+        cls.carol_inv = cls._invoice(cls.carol, date(2026, 6, 20), 100, due=date(2026, 6, 25))  # 5 days
+        cls.dan_inv = cls._invoice(cls.dan, date(2026, 6, 1), 50, due=date(2026, 6, 5))  # 25 days
+
+    def test_days_range_by_due_date(self):
+        wizard = self._apply(self._wizard_form())
+        lines = self._lines_by_partner(wizard)
+        self.assertEqual(set(lines), {self.alpha, self.beta, self.carol, self.dan})
+        self.assertEqual(lines[self.alpha].move_line_ids.move_id, self.alpha_recent)
+        self.assertEqual(lines[self.alpha].amount_overdue, 500)
+        self.assertEqual(lines[self.alpha].max_days_overdue, 10)
+        self.assertEqual(lines[self.beta].max_days_overdue, 15)
+        self.assertEqual(wizard.amount_overdue, 500 + 2000 + 100 + 50)
+
+        late = self._apply(self._wizard_form(level_id=self.level_late))
+        self.assertEqual(late.line_ids.partner_id, self.alpha)
+        self.assertEqual(late.line_ids.move_line_ids.move_id, self.alpha_old)
+        self.assertEqual(late.line_ids.max_days_overdue, 61)
+
+    def test_days_counted_from_invoice_date(self):
+        # due 5 days ago, but invoiced 60 days ago
+        invoice = self._invoice(self.carol, date(2026, 5, 1), 80, due=date(2026, 6, 25))
+        by_due = self._lines_by_partner(self._apply(self._wizard_form(level_id=self.level_late)))
+        self.assertNotIn(self.carol, by_due)
+        by_invoice = self._lines_by_partner(
+            self._apply(self._wizard_form(level_id=self.level_late, date_basis="invoice_date"))
+        )
+        self.assertEqual(by_invoice[self.carol].move_line_ids.move_id, invoice)
+        self.assertEqual(by_invoice[self.carol].max_days_overdue, 60)
+        # an invoice not yet due is never listed, whatever its invoice date
+        self.assertNotIn(self.alpha_not_due, by_invoice[self.alpha].move_line_ids.move_id)
+
+    def test_amount_range(self):
+        wizard = self._apply(self._wizard_form(level_id=self.level_big))
+        self.assertEqual(wizard.line_ids.partner_id, self.beta)
+        # the range applies to the customer's total: two small invoices can reach it
+        self._invoice(self.carol, date(2026, 6, 1), 950, due=date(2026, 6, 2))
+        wizard = self._apply(self._wizard_form(level_id=self.level_big))
+        self.assertEqual(wizard.line_ids.partner_id, self.beta | self.carol)
+        self.assertEqual(self._lines_by_partner(wizard)[self.carol].amount_overdue, 1050)
+
+    def test_customer_filters(self):
+        def listed(**values):
+            return self._apply(self._wizard_form(**values)).line_ids.partner_id
+
+        self.assertEqual(listed(customer_ref_from="C002", customer_ref_to="C003"), self.beta | self.carol)
+        self.assertEqual(listed(customer_ref_from="C003"), self.carol | self.dan)
+        self.assertEqual(listed(customer_type="person"), self.carol)
+        self.assertEqual(listed(customer_type="company"), self.alpha | self.beta | self.dan)
+        form = self._wizard_form()
+        form.category_ids.add(self.tag_vip)
+        self.assertEqual(self._apply(form).line_ids.partner_id, self.beta)
+        form = self._wizard_form()
+        form.partner_ids.add(self.dan)
+        self.assertEqual(self._apply(form).line_ids.partner_id, self.dan)
+
+    def test_partners_from_customer_list(self):
+        # launched from the customers list on a contact: its company is the customer
+        form = Form(
+            self.env["dunning.notice.send"].with_context(
+                active_model="res.partner", active_ids=[self.alpha_billing.id, self.carol.id]
+            )
+        )
+        form.date_mode = "custom"
+        form.as_of_date = AS_OF
+        form.level_id = self.level_early
+        self.assertEqual(set(form.partner_ids.ids), {self.alpha.id, self.carol.id})
+        self.assertEqual(self._apply(form).line_ids.partner_id, self.alpha | self.carol)
+
+    def test_past_as_of_date(self):
+        wizard = self._apply(self._wizard_form(as_of_date=date(2026, 6, 12)))
+        lines = self._lines_by_partner(wizard)
+        # alpha's recent invoice was not yet due on June 12
+        self.assertNotIn(self.alpha, lines)
+        self.assertNotIn(self.carol, lines)
+        self.assertEqual(lines[self.dan].max_days_overdue, 7)
+
+    def test_today_mode(self):
+        form = Form(self.env["dunning.notice.send"])
+        self.assertEqual(form.date_mode, "today")
+        self.assertEqual(form.as_of_date, date.today())
+        self.assertEqual(form.date_basis, "due_date")
+        self.assertEqual(form.sender_user_id, self.env.user)
+
+    def test_instalments(self):
+        term = self.env["account.payment.term"].create(
+            {
+                "name": "Half now, half in 30 days",
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 0}),
+                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 30}),
+                ],
+            }
+        )
+        invoice = self._invoice(self.carol, date(2026, 6, 10), 1000, payment_term=term)
+        line = self._lines_by_partner(self._apply(self._wizard_form()))[self.carol]
+        items = line.move_line_ids.filtered(lambda item: item.move_id == invoice)
+        self.assertEqual(len(items), 1, "only the instalment due before the as-of date is overdue")
+        self.assertEqual(items.date_maturity, date(2026, 6, 10))
+        self.assertEqual(line.amount_overdue, 100 + 500)
+
+    def test_partial_payment_and_credit_note(self):
+        self._pay(self.beta_big, 300, date(2026, 6, 20))
+        self._credit_note(self.carol, date(2026, 6, 21), 40)
+        paid = self._invoice(self.dan, date(2026, 6, 1), 70, due=date(2026, 6, 2))
+        self._pay(paid, 70, date(2026, 6, 3))
+        lines = self._lines_by_partner(self._apply(self._wizard_form()))
+        self.assertEqual(lines[self.beta].amount_overdue, 1700)
+        self.assertEqual(lines[self.carol].amount_overdue, 100, "an open credit note is not an overdue item")
+        self.assertEqual(lines[self.carol].move_line_ids.move_id, self.carol_inv)
+        self.assertNotIn(paid, lines[self.dan].move_line_ids.move_id)
+
+    def test_second_currency(self):
+        other = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
+        invoice = self._invoice(self.carol, date(2026, 6, 1), 600, due=date(2026, 6, 10), currency=other)
+        line = self._lines_by_partner(self._apply(self._wizard_form()))[self.carol]
+        item = line.move_line_ids.filtered(lambda i: i.move_id == invoice)
+        self.assertEqual(item.amount_residual_currency, 600)
+        self.assertEqual(line.amount_overdue, 100 + 300, "totals are in company currency")
+        self.assertIn("600.00", line.amount_summary)
+        self.assertIn("100.00", line.amount_summary)
+
+    def test_other_company_invoices_ignored(self):
+        other = self.setup_other_company(name="Company B")
+        self.env["account.move"].with_company(other["company"]).create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.carol.id,
+                "invoice_date": date(2026, 6, 1),
+                "invoice_date_due": date(2026, 6, 2),
+                "invoice_line_ids": [Command.create({"name": "X", "quantity": 1, "price_unit": 999, "tax_ids": []})],
+            }
+        ).action_post()
+        line = self._lines_by_partner(self._apply(self._wizard_form()))[self.carol]
+        self.assertEqual(line.amount_overdue, 100)
+
+    def test_recipients_and_defaults(self):
+        lines = self._lines_by_partner(self._apply(self._wizard_form()))
+        self.assertEqual(lines[self.alpha].recipient_ids, self.alpha_billing, "invoice contacts first")
+        self.assertEqual(lines[self.beta].recipient_ids, self.beta)
+        self.assertFalse(lines[self.dan].recipient_ids)
+        self.assertTrue(lines[self.alpha].to_email)
+        self.assertFalse(lines[self.alpha].to_print)
+        self.assertFalse(lines[self.dan].to_email)
+        self.assertTrue(lines[self.dan].to_print)
+
+    def test_templates_follow_level_and_can_be_overridden(self):
+        form = self._wizard_form()
+        self.assertEqual(form.mail_template_id, self.level_early.mail_template_id)
+        self.assertEqual(form.report_id, self.level_early.report_id)
+        form.level_id = self.level_late
+        self.assertEqual(form.mail_template_id, self.level_late.mail_template_id)
+        form.mail_template_id = self.env.ref("dunning_notices.mail_template_dunning_level_3")
+        wizard = form.save()
+        self.assertEqual(wizard.mail_template_id, self.env.ref("dunning_notices.mail_template_dunning_level_3"))
+
+    def test_invalid_extra_email(self):
+        wizard = self._apply(self._wizard_form())
+        line = self._lines_by_partner(wizard)[self.dan]
+        with self.assertRaisesRegex(ValidationError, "invalid email address not-an-email"):
+            line.extra_emails = "ok@example.com, not-an-email"
+
+    def test_email_without_address_is_refused_before_anything_is_created(self):
+        form = self._wizard_form()
+        wizard = self._apply(form)
+        with Form(wizard) as edit:
+            for index in range(len(edit.line_ids)):
+                with edit.line_ids.edit(index) as line:
+                    line.to_email = True
+        with self.assertRaisesRegex(UserError, "Dan No-Email"):
+            wizard.action_send()
+        self.assertFalse(self.env["dunning.notice"].search([("partner_id", "in", wizard.line_ids.partner_id.ids)]))
+        self.assertEqual(wizard.state, "draft")
+
+
+@tagged("post_install", "-at_install", "is_query_count")
+class TestDunningNoticeSendQueries(DunningTestCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._invoice(cls.beta, date(2026, 6, 1), 2000, due=date(2026, 6, 15))
+
+    def test_apply_filters_query_count_does_not_grow(self):
+        """Apply filters runs the same number of queries for 5 customers with 3 invoices each and for
+        100 customers with 1 invoice each."""
+        counts = [self._apply_filters_queries(5, invoices_each=3), self._apply_filters_queries(100, invoices_each=1)]
+        self.assertEqual(counts[0], counts[1])
+
+    def _apply_filters_queries(self, size, invoices_each):
+        tag = self.env["res.partner.category"].create({"name": f"Bulk {size}"})
+        partners = self.env["res.partner"].create(
+            [
+                {
+                    "name": f"Bulk {size} {i:03d}",
+                    "is_company": True,
+                    "email": f"bulk{size}.{i}@example.com",
+                    "category_id": [Command.set(tag.ids)],
+                }
+                for i in range(size)
+            ]
+        )
+        for partner in partners:
+            for day in range(invoices_each):
+                self._invoice(partner, date(2026, 6, 1 + day), 100, due=date(2026, 6, 10 + day))
+        form = self._wizard_form()
+        form.category_ids.add(tag)
+        wizard = form.save()
+        # warm the registry caches (access rules, groups), replacing lines as a second apply does
+        wizard.action_apply_filters()
+        wizard.action_apply_filters()
+        self.env.flush_all()
+        self.env.invalidate_all()
+        with self.assertQueryCount(20):  # the bound; inside it random maintenance queries are muted
+            count0 = self.cr.sql_log_count
+            wizard.action_apply_filters()
+            self.env.flush_all()
+            count = self.cr.sql_log_count - count0
+        self.assertEqual(len(wizard.line_ids), size)
+        self.assertEqual(wizard.amount_overdue, size * invoices_each * 100)
+        return count

@@ -1,0 +1,2 @@
+from . import dunning_notice_send
+from . import dunning_notice_send_line

@@ -1,0 +1,241 @@
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..models.res_company import DATE_BASIS_SELECTION
+
+
+class DunningNoticeSend(models.TransientModel):
+    """Collects the accountant's choices, lists the customers to remind and hands the notices over to
+    ``dunning.notice``; the selection rules live on ``dunning.level``."""
+
+    _name = "dunning.notice.send"
+    _description = "Send Dunning Notices"
+    _check_company_auto = True
+
+    def _default_sender_user_id(self):
+        return self.env.company.dunning_sender_user_id or self.env.user
+
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    state = fields.Selection([("draft", "Draft"), ("sent", "Sent")], default="draft", required=True)
+
+    # Sender
+    sender_user_id = fields.Many2one(
+        "res.users",
+        string="Sender",
+        required=True,
+        domain="[('share', '=', False)]",
+        default=lambda self: self._default_sender_user_id(),
+    )
+    sender_name = fields.Char(compute="_compute_sender", store=True, readonly=False)
+    sender_email = fields.Char(compute="_compute_sender", store=True, readonly=False)
+    sender_phone = fields.Char(compute="_compute_sender", store=True, readonly=False)
+
+    # As-of date and aging
+    date_mode = fields.Selection(
+        [("today", "Today"), ("custom", "Select Date")], string="As-of Date", default="today", required=True
+    )
+    as_of_date = fields.Date(
+        string="As of", required=True, compute="_compute_as_of_date", store=True, readonly=False, precompute=True
+    )
+    date_basis = fields.Selection(
+        DATE_BASIS_SELECTION,
+        string="Aging Basis",
+        required=True,
+        default=lambda self: self.env.company.dunning_date_basis,
+        help="Days overdue are counted from this date. The due date gives the more accurate aging.",
+    )
+    level_id = fields.Many2one(
+        "dunning.level",
+        string="Dunning Level",
+        required=True,
+        check_company=True,
+        domain="[('company_id', '=', company_id)]",
+    )
+
+    # Customer filters
+    customer_ref_from = fields.Char(string="Customers from", help="Customer Reference, inclusive.")
+    customer_ref_to = fields.Char(string="to", help="Customer Reference, inclusive.")
+    customer_type = fields.Selection(
+        [("all", "All"), ("company", "Companies"), ("person", "Individuals")], default="all", required=True
+    )
+    category_ids = fields.Many2many("res.partner.category", string="Customer Tags")
+    partner_ids = fields.Many2many("res.partner", string="Customers", default=lambda self: self._default_partner_ids())
+
+    # Templates
+    report_id = fields.Many2one(
+        "ir.actions.report",
+        string="Printable Template",
+        compute="_compute_templates",
+        store=True,
+        readonly=False,
+        domain=[("model", "=", "dunning.notice"), ("report_type", "=", "qweb-pdf")],
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        compute="_compute_templates",
+        store=True,
+        readonly=False,
+        domain=[("model", "=", "dunning.notice")],
+    )
+    attach_invoices = fields.Boolean(default=lambda self: self.env.company.dunning_attach_invoices)
+
+    line_ids = fields.One2many("dunning.notice.send.line", "wizard_id", string="Customers to Remind")
+    filters_applied = fields.Boolean()
+    notice_ids = fields.Many2many("dunning.notice", string="Notices", readonly=True)
+    amount_overdue = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
+    line_count = fields.Integer(compute="_compute_totals")
+
+    def _default_partner_ids(self):
+        if self.env.context.get("active_model") == "res.partner" and self.env.context.get("active_ids"):
+            return self.env["res.partner"].browse(self.env.context["active_ids"]).commercial_partner_id
+        return self.env["res.partner"]
+
+    # -------------------------------------------------------------------------
+    # COMPUTE
+    # -------------------------------------------------------------------------
+
+    @api.depends("sender_user_id")
+    def _compute_sender(self):
+        for wizard in self:
+            user = wizard.sender_user_id
+            wizard.sender_name = user.name
+            wizard.sender_email = user.email
+            wizard.sender_phone = user.phone or user.mobile or wizard.company_id.phone
+
+    @api.depends("date_mode")
+    def _compute_as_of_date(self):
+        for wizard in self:
+            if wizard.date_mode == "today" or not wizard.as_of_date:
+                wizard.as_of_date = fields.Date.context_today(wizard)
+
+    @api.depends("level_id")
+    def _compute_templates(self):
+        for wizard in self:
+            wizard.report_id = wizard.level_id.report_id
+            wizard.mail_template_id = wizard.level_id.mail_template_id
+
+    @api.depends("line_ids.amount_overdue")
+    def _compute_totals(self):
+        for wizard in self:
+            wizard.amount_overdue = sum(wizard.line_ids.mapped("amount_overdue"))
+            wizard.line_count = len(wizard.line_ids)
+
+    @api.onchange(
+        "level_id",
+        "as_of_date",
+        "date_basis",
+        "customer_ref_from",
+        "customer_ref_to",
+        "customer_type",
+        "category_ids",
+        "partner_ids",
+    )
+    def _onchange_filters(self):
+        # The listed customers no longer match the filters: the user applies them again.
+        if self.filters_applied:
+            self.line_ids = [Command.clear()]
+            self.filters_applied = False
+
+    # -------------------------------------------------------------------------
+    # HELPERS
+    # -------------------------------------------------------------------------
+
+    def _get_partner_domain(self):
+        """Domain on the commercial partners from the customer filters; empty filters restrict nothing."""
+        self.ensure_one()
+        domain = []
+        if self.customer_ref_from:
+            domain.append(("ref", ">=", self.customer_ref_from))
+        if self.customer_ref_to:
+            domain.append(("ref", "<=", self.customer_ref_to))
+        if self.customer_type != "all":
+            domain.append(("is_company", "=", self.customer_type == "company"))
+        if self.category_ids:
+            domain.append(("category_id", "in", self.category_ids.ids))
+        if self.partner_ids:
+            domain.append(("id", "in", self.partner_ids.commercial_partner_id.ids))
+        return domain
+
+    def _get_recipients_by_partner(self, partners):
+        """{commercial partner: recipients}: the invoice-address contacts having an email, else the
+        customer itself when it has one. One query for all the customers."""
+        contacts = self.env["res.partner"].search_fetch(
+            [("parent_id", "in", partners.ids), ("type", "=", "invoice"), ("email", "!=", False)],
+            ["parent_id", "email"],
+        )
+        by_parent = contacts.grouped("parent_id")
+        return {partner: by_parent.get(partner) or partner.filtered("email") for partner in partners}
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
+    def action_apply_filters(self):
+        """List one line per customer with its overdue items; the wizard stays open."""
+        self.ensure_one()
+        if self.state == "sent":
+            raise UserError(self.env._("These notices were already sent; open the wizard again for a new run."))
+        lines_by_partner = self.level_id._get_overdue_lines_by_partner(
+            self.as_of_date, self.date_basis, self._get_partner_domain()
+        )
+        partners = self.env["res.partner"].concat(*lines_by_partner).sorted(lambda p: (p.name or "", p.id))
+        recipients = self._get_recipients_by_partner(partners)
+        self.line_ids = [Command.clear()] + [
+            Command.create(
+                {
+                    "partner_id": partner.id,
+                    "move_line_ids": [Command.set(lines_by_partner[partner].ids)],
+                    "recipient_ids": [Command.set(recipients[partner].ids)],
+                    "to_email": bool(recipients[partner]),
+                    "to_print": not recipients[partner],
+                }
+            )
+            for partner in partners
+        ]
+        self.filters_applied = True
+        return self._reopen()
+
+    def action_send(self):
+        """Create the notices of the ticked lines in one batch, then deliver them (at once for a small
+        run, through the queue otherwise). Sending twice returns the first result."""
+        self.ensure_one()
+        # Lock the wizard: a double click waits here, then finds the notices already made.
+        self.env.cr.execute(SQL("SELECT id FROM dunning_notice_send WHERE id = %s FOR UPDATE", self.id))
+        self.invalidate_recordset(["state", "notice_ids"])
+        if self.state == "sent":
+            return self._get_result_action()
+        if not self.filters_applied:
+            raise UserError(self.env._("Apply the filters first to list the customers to remind."))
+        lines = self.line_ids.filtered(lambda line: line.to_print or line.to_email)
+        if not lines:
+            raise UserError(self.env._("Tick Print or Email for at least one customer."))
+        lines._check_email_recipients()
+        if lines.filtered("to_email") and not self.mail_template_id:
+            raise UserError(self.env._("Choose an email template to email the notices."))
+        notices = self.env["dunning.notice"].create(lines._prepare_notice_vals())
+        self.write({"state": "sent", "notice_ids": [Command.set(notices.ids)]})
+        notices._process_or_enqueue()
+        return self._get_result_action()
+
+    def _get_result_action(self):
+        notices = self.notice_ids
+        printed = notices.filtered(lambda n: n.to_print and n.state == "done")
+        if printed and len(printed) == len(notices.filtered("to_print")):
+            return printed.action_print()
+        action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
+        action["domain"] = [("id", "in", notices.ids)]
+        action["context"] = {"create": False}
+        return action
+
+    def _reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "views": [(False, "form")],
+            "target": "new",
+            "name": self.env._("Send Dunning Notices"),
+        }
