@@ -4,7 +4,12 @@ from odoo import api, fields, models
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    dunning_line_ids = fields.One2many("dunning.notice.line", "move_id", string="Dunning Notice Items")
+    dunning_line_ids = fields.One2many(
+        "dunning.notice.line",
+        "move_id",
+        string="Dunning Notice Items",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
     dunning_count = fields.Integer(
         string="Dunning Notice Count",
         compute="_compute_dunning_info",

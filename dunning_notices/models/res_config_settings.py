@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -9,6 +9,7 @@ class ResConfigSettings(models.TransientModel):
     dunning_sender_user_id = fields.Many2one(related="company_id.dunning_sender_user_id", readonly=False)
     dunning_level_count = fields.Integer(compute="_compute_dunning_level_count")
 
+    @api.depends("company_id")
     def _compute_dunning_level_count(self):
         for settings in self:
             settings.dunning_level_count = self.env["dunning.level"].search_count(

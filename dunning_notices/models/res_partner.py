@@ -4,7 +4,12 @@ from odoo import fields, models
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    dunning_notice_ids = fields.One2many("dunning.notice", "partner_id", string="Dunning Notices")
+    dunning_notice_ids = fields.One2many(
+        "dunning.notice",
+        "partner_id",
+        string="Dunning Notices",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
     dunning_notice_count = fields.Integer(
         compute="_compute_dunning_notice_count", groups="account.group_account_invoice,account.group_account_readonly"
     )
@@ -28,5 +33,5 @@ class ResPartner(models.Model):
     def action_open_dunning_notice_send(self):
         """Send dunning notices to the selected customers (list action)."""
         action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_send_action")
-        action["context"] = {"default_partner_ids": self.commercial_partner_id.ids}
+        action["context"] = {"dialog_size": "extra-large", "default_partner_ids": self.commercial_partner_id.ids}
         return action

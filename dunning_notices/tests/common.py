@@ -15,6 +15,10 @@ class DunningTestCommon(AccountTestInvoicingCommon, MailCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls._setup_dunning_data()
+
+    @classmethod
+    def _setup_dunning_data(cls):
         cls.company = cls.company_data["company"]
         cls.currency = cls.company_data["currency"]
         cls.company.email = "billing@company.example.com"

@@ -1,0 +1,126 @@
+import { registry } from "@web/core/registry";
+
+registry.category("web_tour.tours").add("dunning_notices_menu_tour", {
+    steps: () => [
+        {
+            content: "Open the apps menu",
+            trigger: ".o_navbar_apps_menu button",
+            run: "click",
+        },
+        {
+            content: "Open the Accounting app",
+            trigger: ".o_app[data-menu-xmlid='account.menu_finance']",
+            run: "click",
+        },
+        {
+            content: "Open the Customers menu",
+            trigger: ".o_main_navbar [data-menu-xmlid='account.menu_finance_receivables']",
+            run: "click",
+        },
+        {
+            content: "Send Dunning Notices is in the Customers menu",
+            trigger: ".o-dropdown--menu [data-menu-xmlid='dunning_notices.dunning_notice_send_menu']",
+            run: "click",
+        },
+        {
+            content: "The wizard opens",
+            trigger: ".modal .o_form_view button[name='action_apply_filters']",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("dunning_notices_settings_tour", {
+    steps: () => [
+        {
+            content: "The Dunning Notices block is in the Accounting settings",
+            trigger: "#dunning_levels div[name='dunning_level_count']:contains('3')",
+        },
+        {
+            content: "Open the levels",
+            trigger: "#dunning_levels button[name='action_open_dunning_levels']",
+            run: "click",
+        },
+        {
+            content: "Open the Late level",
+            trigger: ".o_list_view .o_data_row td.o_data_cell:contains('Late')",
+            run: "click",
+        },
+        {
+            content: "Set its upper bound",
+            trigger: ".o_form_view div[name='max_days_overdue'] input",
+            run: "edit 90",
+        },
+        {
+            content: "Save",
+            trigger: ".o_form_view .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "Saved",
+            trigger: ".o_form_view .o_form_saved",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("dunning_notices_send_tour", {
+    steps: () => [
+        {
+            content: "Choose a date",
+            trigger: ".modal div[name='date_mode'] input[data-value='custom']",
+            run: "click",
+        },
+        {
+            content: "As of June 30, 2026",
+            trigger: ".modal div[name='as_of_date'] input:not([readonly])",
+            run: "edit 06/30/2026",
+        },
+        {
+            content: "Pick the level",
+            trigger: ".modal div[name='level_id'] input",
+            run: "edit Early",
+        },
+        {
+            trigger: ".o-autocomplete--dropdown-menu li:contains('Early')",
+            run: "click",
+        },
+        {
+            content: "The level brings its email template",
+            trigger: ".modal div[name='mail_template_id'] input:value('Dunning: Friendly Reminder')",
+        },
+        {
+            content: "Apply the filters",
+            trigger: ".modal button[name='action_apply_filters']",
+            run: "click",
+        },
+        {
+            content: "One line per customer",
+            trigger: ".modal .o_data_row:contains('Dan No-Email')",
+        },
+        {
+            content: "Do not email Beta this time",
+            trigger: ".modal .o_data_row:contains('Beta Ltd') td[name='to_email'] input",
+            run: "click",
+        },
+        {
+            content: "Do not print for Dan",
+            trigger: ".modal .o_data_row:contains('Dan No-Email') td[name='to_print'] input",
+            run: "click",
+        },
+        {
+            content: "Send",
+            trigger: ".modal footer button[name='action_send']",
+            run: "click",
+        },
+        {
+            content: "The notices sent are listed",
+            trigger: ".o_list_view .o_data_row:contains('Carol Person')",
+        },
+        {
+            trigger: ".o_list_view .o_data_row:contains('Alpha Corp')",
+        },
+        {
+            content: "The wizard is closed",
+            trigger: "body:not(:has(.modal))",
+        },
+    ],
+});

@@ -1,0 +1,151 @@
+from datetime import date
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import Form, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.base.models.ir_mail_server import IrMailServer, MailDeliveryException
+
+from .common import DunningTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningHistory(DunningTestCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.alpha_inv = cls._invoice(cls.alpha, date(2026, 6, 10), 500, due=date(2026, 6, 20))
+        cls.alpha_old = cls._invoice(cls.alpha, date(2026, 5, 1), 300, due=date(2026, 5, 10))
+        cls.beta_inv = cls._invoice(cls.beta, date(2026, 6, 1), 2000, due=date(2026, 6, 15))
+
+    def _send(self, level, partners, **values):
+        form = self._wizard_form(level_id=level, **values)
+        for partner in partners:
+            form.partner_ids.add(partner)
+        wizard = self._apply(form)
+        with self.mock_mail_gateway():
+            wizard.action_send()
+        return wizard.notice_ids
+
+    def test_smart_button_count_and_domain(self):
+        self.assertEqual(self.alpha.dunning_notice_count, 0)
+        first = self._send(self.level_early, self.alpha)
+        second = self._send(self.level_late, self.alpha)
+        self._send(self.level_early, self.beta)
+        self.alpha.invalidate_recordset(["dunning_notice_count"])
+        self.assertEqual(self.alpha.dunning_notice_count, 2)
+        self.assertEqual(self.alpha_billing.dunning_notice_count, 2, "contacts show their company's notices")
+        action = self.alpha_billing.action_view_dunning_notices()
+        self.assertEqual(self.env["dunning.notice"].search(action["domain"]), first | second)
+        self.assertEqual(action["res_model"], "dunning.notice")
+        # the chatter of the customer shows each notice with its PDF
+        subtype = self.env.ref("dunning_notices.mt_dunning_notice")
+        messages = self.alpha.message_ids.filtered(lambda m: m.subtype_id == subtype)
+        self.assertEqual(messages, (first | second).message_id)
+        self.assertTrue(all(message.attachment_ids for message in messages))
+
+    def test_invoice_dunning_fields_after_one_and_two_notices(self):
+        self.assertEqual(self.alpha_inv.dunning_count, 0)
+        self.assertFalse(self.alpha_inv.last_dunning_level_id)
+        first = self._send(self.level_early, self.alpha)
+        self.env.invalidate_all()
+        self.assertEqual(self.alpha_inv.dunning_count, 1)
+        self.assertEqual(self.alpha_inv.last_dunning_level_id, self.level_early)
+        self.assertEqual(self.alpha_inv.last_dunning_date, first.create_date.date())
+        self.assertEqual(self.alpha_old.dunning_count, 0, "the 51-day invoice is not in the early level")
+        big = self.env["dunning.level"].create(
+            {
+                "name": "Everything",
+                "min_days_overdue": 1,
+                "report_id": self.level_early.report_id.id,
+                "mail_template_id": self.level_early.mail_template_id.id,
+            }
+        )
+        second = self._send(big, self.alpha)
+        self.env.invalidate_all()
+        self.assertEqual(self.alpha_inv.dunning_count, 2)
+        self.assertEqual(self.alpha_inv.last_dunning_level_id, big)
+        self.assertEqual(self.alpha_old.dunning_count, 1)
+        action = self.alpha_inv.action_view_dunning_notices()
+        self.assertEqual(self.env["dunning.notice"].search(action["domain"]), first | second)
+        # the invoice list offers the columns
+        arch = self.env["account.move"].get_views([(self.env.ref("account.view_out_invoice_tree").id, "list")])
+        self.assertIn("last_dunning_level_id", arch["views"]["list"]["arch"])
+
+    def test_delivery_state_follows_the_mail_queue(self):
+        notice = self._send(self.level_early, self.alpha)
+        self.assertEqual(notice.delivery_state, "outgoing")
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", notice.message_id.id)])
+        with self.mock_mail_gateway():
+            mail.send()
+        self.assertEqual(notice.message_id.notification_ids.mapped("notification_status"), ["sent"])
+        self.assertEqual(notice.delivery_state, "sent")
+
+    @mute_logger("odoo.addons.mail.models.mail_mail")
+    def test_delivery_state_failed(self):
+        notice = self._send(self.level_early, self.beta)
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", notice.message_id.id)])
+        with (
+            self.mock_mail_gateway(),
+            patch.object(IrMailServer, "send_email", side_effect=MailDeliveryException("refused")),
+        ):
+            mail.send(raise_exception=False)
+        self.assertEqual(mail.state, "exception")
+        self.assertEqual(notice.delivery_state, "failed")
+        failed = self.env["dunning.notice"].search([("delivery_state", "=", "failed")])
+        self.assertEqual(failed, notice)
+
+    def test_plain_internal_user_sees_chatter_not_notices(self):
+        notice = self._send(self.level_early, self.alpha)
+        employee = new_test_user(
+            self.env,
+            login="dunning_employee",
+            groups="base.group_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        with self.assertRaises(AccessError):
+            notice.with_user(employee).read(["name"])
+        with self.assertRaises(AccessError):
+            self.env["dunning.notice"].with_user(employee).search([])
+        message = self.alpha.with_user(employee).message_ids.filtered(lambda m: m == notice.message_id)
+        self.assertEqual(message.subject, notice.message_id.subject)
+        # the PDF in the chatter belongs to the customer: the employee can open it
+        self.assertTrue(message.attachment_ids.with_user(employee).raw)
+
+    def test_accountant_reads_notices_of_own_company_only(self):
+        notice = self._send(self.level_early, self.alpha)
+        other = self.setup_other_company(name="Company B")["company"]
+        other_accountant = new_test_user(
+            self.env,
+            login="other_accountant",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        self.assertEqual(notice.with_user(self.accountant).read(["name"])[0]["name"], notice.name)
+        self.assertFalse(self.env["dunning.notice"].with_user(other_accountant).search([]))
+        with self.assertRaises(AccessError):
+            notice.with_user(other_accountant).read(["name"])
+        with self.assertRaises(AccessError):
+            notice.line_ids.with_user(other_accountant).read(["amount_residual"])
+
+    def test_notice_form_and_history_views_load(self):
+        notice = self._send(self.level_early, self.alpha)
+        form = Form(notice.with_user(self.accountant))
+        self.assertEqual(form.partner_id, self.alpha)
+        self.assertEqual(len(form.line_ids), 1)
+        views = (
+            self.env["dunning.notice"]
+            .with_user(self.accountant)
+            .get_views([(False, "list"), (False, "form"), (False, "search"), (False, "pivot"), (False, "graph")])
+        )
+        self.assertEqual(set(views["views"]), {"list", "form", "search", "pivot", "graph"})
+        groups = (
+            self.env["dunning.notice"]
+            .with_user(self.accountant)
+            .read_group([], ["amount_overdue:sum"], ["level_id", "create_date:month"], lazy=False)
+        )
+        self.assertEqual(groups[0]["amount_overdue"], 500)

@@ -1,0 +1,48 @@
+from datetime import date
+
+from odoo.tests import HttpCase, tagged
+
+from .common import DunningTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestUi(DunningTestCommon, HttpCase):
+    """Tours in headless Chromium, as the test company's accounting manager (``accountman``)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.user.groups_id |= cls.env.ref("base.group_system")
+        # the common test data holds cash basis taxes, which the settings form refuses to hide
+        cls.company.tax_exigibility = True
+        cls.alpha_inv = cls._invoice(cls.alpha, date(2026, 6, 10), 500, due=date(2026, 6, 20))
+        cls.beta_inv = cls._invoice(cls.beta, date(2026, 6, 1), 2000, due=date(2026, 6, 15))
+        cls.carol_inv = cls._invoice(cls.carol, date(2026, 6, 20), 100, due=date(2026, 6, 25))
+        cls.dan_inv = cls._invoice(cls.dan, date(2026, 6, 1), 50, due=date(2026, 6, 5))
+
+    def test_menu_reaches_the_wizard(self):
+        self.start_tour("/odoo", "dunning_notices_menu_tour", login=self.env.user.login)
+
+    def test_settings_and_levels(self):
+        self.start_tour(
+            "/odoo/action-account.action_account_config", "dunning_notices_settings_tour", login=self.env.user.login
+        )
+        self.assertEqual(self.level_late.max_days_overdue, 90, "the tour edited the level in the browser")
+
+    def test_send_flow(self):
+        with self.mock_mail_gateway():
+            self.start_tour(
+                "/odoo/action-dunning_notices.dunning_notice_send_action",
+                "dunning_notices_send_tour",
+                login=self.env.user.login,
+            )
+        notices = self.env["dunning.notice"].search([("company_id", "=", self.company.id)])
+        # Beta's email and Dan's print were unticked in the browser
+        self.assertEqual(notices.partner_id, self.alpha | self.carol)
+        self.assertEqual(set(notices.mapped("state")), {"done"})
+        self.assertEqual(set(notices.mapped("as_of_date")), {date(2026, 6, 30)})
+        alpha = notices.filtered(lambda n: n.partner_id == self.alpha)
+        self.assertEqual(alpha.amount_overdue, 500)
+        self.assertEqual(alpha.recipient_ids, self.alpha_billing)
+        mails = self.env["mail.mail"].search([("mail_message_id", "in", notices.message_id.ids)])
+        self.assertEqual(mails.recipient_ids, self.alpha_billing | self.carol)
