@@ -4,3 +4,4 @@ from . import test_dunning_notice_send
 from . import test_dunning_notice
 from . import test_res_partner
 from . import test_ui
+from . import test_i18n

@@ -195,7 +195,7 @@ class TestDunningNotice(DunningTestCommon):
 
         def failing_deliver(notice, *args, **kwargs):
             if notice.partner_id == self.beta:
-                raise UserError(notice.env._("SMTP refused beta"))
+                raise RuntimeError("SMTP refused beta")
             return original(notice, *args, **kwargs)
 
         with patch.object(DunningNotice, "_deliver", failing_deliver):
@@ -290,3 +290,15 @@ class TestDunningNotice(DunningTestCommon):
         alpha = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
         self.assertEqual(alpha.message_id.author_id, self.accountant.partner_id)
         self.assertIn("Anna Accountant", alpha.message_id.email_from)
+
+    def test_french_customer_gets_french_notice_and_email(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["dunning_notices"], ["fr_FR"], overwrite=True)
+        self.beta.lang = "fr_FR"
+        wizard, _action = self._send()
+        beta = wizard.notice_ids.filtered(lambda n: n.partner_id == self.beta)
+        self.assertIn("rappel de paiement", beta.message_id.subject)
+        self.assertIn("Jours de retard", beta.message_id.body)
+        self.assertIn("Avis de relance", beta.pdf_attachment_id.raw.decode())
+        alpha = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
+        self.assertIn("Payment reminder", alpha.message_id.subject)
