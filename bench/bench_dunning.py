@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""Benchmark of a dunning run on a seeded ledger, stage by stage.
+
+    ./dev bench --customers 200 --invoices 10
+    ./dev bench --customers 2000 --invoices 10 --pdf-notices 40
+
+Builds (once per size, then reused) a throwaway database with the addon and a deterministic ledger:
+N customers (companies and individuals, some tagged, some with invoice-address contacts), K posted
+invoices each dated over the 180 days before a fixed as-of date, some partially paid, some with
+instalments, a few in EUR. Then runs the main job as an accountant would and prints, per stage, the wall
+time, the SQL queries, the peak memory of the process and the records produced.
+"""
+
+# pylint: disable=print-used
+# A command-line benchmark: it prints its report.
+import argparse
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+AS_OF = date(2026, 6, 30)
+ADDON = "dunning_notices"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, help="Odoo configuration file (.local/odoo.conf)")
+    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--invoices", type=int, default=10, help="invoices per customer")
+    parser.add_argument("--pdf-notices", type=int, default=30, help="notices of the PDF stage (0: skip)")
+    parser.add_argument("--batch-size", type=int, default=50, help="notices per queue batch")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--http-port", type=int, default=8079, help="port serving the report assets")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the seeded database")
+    return parser.parse_args()
+
+
+def odoo_cli(config, *args):
+    subprocess.run([sys.executable, "-m", "odoo", "-c", config, "--log-level=warn", *args], check=True)
+
+
+def psql(*args):
+    return subprocess.run(["psql", "-d", "postgres", "-Atqc", *args], check=True, capture_output=True, text=True).stdout
+
+
+def db_exists(name):
+    return psql(f"select 1 from pg_database where datname = '{name}'").strip() == "1"
+
+
+def prepare_database(args, odoo):
+    """A database per size: the addon installed once (template), then the ledger seeded into a copy."""
+    config = odoo.tools.config
+    os.environ.update(
+        PGHOST=config["db_host"] or "", PGPORT=str(config["db_port"] or 5432), PGUSER=config["db_user"] or ""
+    )
+    filestore = os.path.join(config["data_dir"], "filestore")
+    base = "dunning_bench_base"
+    db = f"dunning_bench_{args.customers}x{args.invoices}"
+    if args.fresh and db_exists(db):
+        psql(f'drop database "{db}"')
+        shutil.rmtree(os.path.join(filestore, db), ignore_errors=True)
+    if db_exists(db):
+        return db, False
+    if not db_exists(base):
+        print(f"installing {ADDON} into {base} (once)...", flush=True)
+        odoo_cli(args.config, "-d", base, "-i", ADDON, "--without-demo=all", "--stop-after-init")
+    psql(f'create database "{db}" template "{base}"')
+    # createdb -T copies the database, not its filestore (attachments, asset bundles)
+    if os.path.isdir(os.path.join(filestore, base)):
+        shutil.copytree(os.path.join(filestore, base), os.path.join(filestore, db), dirs_exist_ok=True)
+    return db, True
+
+
+def seed(env, args):
+    """A deterministic ledger; returns the accountant user."""
+    from odoo import Command
+
+    rng = random.Random(args.seed)
+    company = env.ref("base.main_company")
+    company.email = company.email or "billing@bench.example.com"
+    eur = env.ref("base.EUR")
+    if eur != company.currency_id:
+        eur.active = True
+        env["res.currency.rate"].create({"currency_id": eur.id, "name": "2025-01-01", "rate": 0.9})
+    term = env["account.payment.term"].create(
+        {
+            "name": "Bench: half now, half in 30 days",
+            "line_ids": [
+                Command.create({"value": "percent", "value_amount": 50, "nb_days": 0}),
+                Command.create({"value": "percent", "value_amount": 50, "nb_days": 30}),
+            ],
+        }
+    )
+    tags = env["res.partner.category"].create([{"name": f"Bench tag {i}"} for i in range(5)])
+    partners = env["res.partner"].create(
+        [
+            {
+                "name": f"Bench customer {i:05d}",
+                "ref": f"B{i:05d}",
+                "is_company": i % 4 != 0,
+                "email": f"customer{i}@bench.example.com" if rng.random() > 0.05 else False,
+                "category_id": [Command.set([rng.choice(tags).id])] if rng.random() < 0.3 else [],
+            }
+            for i in range(args.customers)
+        ]
+    )
+    env["res.partner"].create(
+        [
+            {
+                "name": f"AP {p.ref}",
+                "parent_id": p.id,
+                "type": "invoice",
+                "email": f"ap.{p.ref.lower()}@bench.example.com",
+            }
+            for p in partners
+            if p.is_company and rng.random() < 0.3
+        ]
+    )
+    accountant = env["res.users"].create(
+        {
+            "name": "Bench Accountant",
+            "login": "bench_accountant",
+            "email": "accountant@bench.example.com",
+            "company_id": company.id,
+            "company_ids": [Command.set(company.ids)],
+            "groups_id": [Command.set([env.ref("base.group_user").id, env.ref("account.group_account_invoice").id])],
+        }
+    )
+    moves = env["account.move"]
+    vals_list = []
+    for partner in partners:
+        for _n in range(args.invoices):
+            invoice_date = AS_OF - timedelta(days=rng.randint(0, 180))
+            vals = {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": invoice_date,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Service", "quantity": 1, "price_unit": rng.randint(50, 5000), "tax_ids": []}
+                    )
+                ],
+            }
+            if rng.random() < 0.1:
+                vals["invoice_payment_term_id"] = term.id
+            else:
+                vals["invoice_date_due"] = invoice_date + timedelta(days=rng.choice((0, 15, 30, 45, 60)))
+            if rng.random() < 0.05:
+                vals["currency_id"] = eur.id
+            vals_list.append(vals)
+    for start in range(0, len(vals_list), 1000):
+        batch = env["account.move"].create(vals_list[start : start + 1000])
+        batch.action_post()
+        moves |= batch
+        env.cr.commit()
+        print(f"  {len(moves)} invoices posted", flush=True)
+    # partial payments: a tenth of the invoices got half paid by a journal entry reconciled with them
+    bank = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
+    to_pay = moves.filtered(lambda m: m.currency_id == company.currency_id and rng.random() < 0.1)
+    receivable_lines = to_pay.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+    payments = env["account.move"].create(
+        [
+            {
+                "journal_id": bank.id,
+                "date": AS_OF - timedelta(days=1),
+                "line_ids": [
+                    Command.create({"account_id": bank.default_account_id.id, "debit": line.balance / 2, "credit": 0}),
+                    Command.create(
+                        {
+                            "account_id": line.account_id.id,
+                            "partner_id": line.partner_id.id,
+                            "debit": 0,
+                            "credit": line.balance / 2,
+                        }
+                    ),
+                ],
+            }
+            for line in receivable_lines
+        ]
+    )
+    payments.action_post()
+    for line, payment in zip(receivable_lines, payments, strict=True):
+        (line | payment.line_ids.filtered(lambda pl, account=line.account_id: pl.account_id == account)).reconcile()
+    env.cr.commit()
+    print(f"  {len(partners)} customers, {len(moves)} invoices, {len(payments)} partial payments", flush=True)
+    return accountant
+
+
+class Stages:
+    def __init__(self, cr):
+        self.cr = cr
+        self.rows = []
+
+    @contextmanager
+    def stage(self, name):
+        info = {}
+        queries0, t0 = self.cr.sql_log_count, time.perf_counter()
+        yield info
+        elapsed = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.rows.append((name, elapsed, self.cr.sql_log_count - queries0, peak, info))
+        print(f"  {name}: {elapsed:.2f} s", flush=True)
+
+    def print_table(self, title):
+        print(f"\n{title}")
+        print(f"| {'stage':<34} | {'wall s':>8} | {'SQL queries':>11} | {'peak RSS MiB':>12} | records / notes")
+        print(f"|{'-' * 36}|{'-' * 10}|{'-' * 13}|{'-' * 14}|{'-' * 40}")
+        for name, elapsed, queries, peak, info in self.rows:
+            notes = ", ".join(f"{k}={v}" for k, v in info.items())
+            print(f"| {name:<34} | {elapsed:8.2f} | {queries:11d} | {peak:12.0f} | {notes}")
+
+
+def run_wizard(env, level, partners=None):
+    wizard = env["dunning.notice.send"].create(
+        {
+            "level_id": level.id,
+            "date_mode": "custom",
+            "as_of_date": AS_OF,
+            "partner_ids": [(6, 0, partners.ids)] if partners else [],
+        }
+    )
+    wizard.action_apply_filters()
+    return wizard
+
+
+def process_queue(env, batch_size):
+    done = 0
+    while True:
+        batch = env["dunning.notice"]._cron_process_queue(batch_size=batch_size)
+        env.cr.commit()  # what the cron runner does between two calls
+        done += len(batch)
+        if not batch:
+            return done
+
+
+def main():
+    args = parse_args()
+    import odoo
+    from odoo import api
+
+    from odoo.addons.base.models.ir_actions_report import IrActionsReport
+
+    odoo.tools.config.parse_config(["-c", args.config, "--log-level=warn", "--workers=0"])
+    db, fresh = prepare_database(args, odoo)
+    # wkhtmltopdf loads the report's stylesheets over HTTP: serve this database on a port of its own
+    port = args.http_port
+    odoo.tools.config.parse_config(
+        ["-c", args.config, "--log-level=warn", "--workers=0", "-d", db, f"--db-filter=^{db}$", f"--http-port={port}"]
+    )
+    odoo.service.server.ThreadedServer(odoo.http.root).http_spawn()
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+        if fresh:
+            print(f"seeding {db}...", flush=True)
+            t0 = time.perf_counter()
+            seed(env, args)
+            print(f"  seeded in {time.perf_counter() - t0:.0f} s", flush=True)
+        accountant = env["res.users"].search([("login", "=", "bench_accountant")])
+        for key in ("web.base.url", "report.url"):
+            env["ir.config_parameter"].set_param(key, f"http://127.0.0.1:{port}")
+        # Each run starts from no notice: the previous run's are removed (as superuser, bypassing the guard)
+        previous = env["dunning.notice"].search([])
+        env.cr.execute("DELETE FROM dunning_notice")
+        env["mail.mail"].search([]).unlink()
+        env.cr.commit()
+        env.invalidate_all()
+        report = env.ref("dunning_notices.action_report_dunning_notice")
+        level = env["dunning.level"].create(
+            {
+                "name": "Bench: all overdue",
+                "min_days_overdue": 1,
+                "report_id": report.id,
+                "mail_template_id": env.ref("dunning_notices.mail_template_dunning_level_1").id,
+                "attach_notice_pdf": False,
+            }
+        )
+        env.cr.commit()
+        invoices = env["account.move"].search_count([("move_type", "=", "out_invoice"), ("state", "=", "posted")])
+        print(f"{db}: {args.customers} customers, {invoices} posted invoices; {len(previous)} old notices removed")
+
+        uenv = api.Environment(cr, accountant.id, {"lang": "en_US", "tz": "UTC"})
+        stages = Stages(cr)
+        with stages.stage("1. apply filters") as info:
+            wizard = run_wizard(uenv, level)
+            info["customers"] = len(wizard.line_ids)
+            info["overdue items"] = len(wizard.line_ids.move_line_ids)
+        env.cr.commit()
+        emailed = wizard.line_ids.filtered("recipient_ids")
+        emailed.write({"to_email": True, "to_print": False})
+        (wizard.line_ids - emailed).write({"to_email": False, "to_print": False})
+        env.cr.commit()
+        with stages.stage("2. send: create notices") as info:
+            wizard.action_send()
+            notices = wizard.notice_ids
+            info["notices"] = len(notices)
+            info["notice lines"] = len(notices.line_ids)
+        env.cr.commit()
+        with stages.stage("3. queue: email, no PDF") as info:
+            done = process_queue(uenv, args.batch_size)
+            info["notices"] = done
+            info["mail.mail"] = env["mail.mail"].search_count([])
+        elapsed, queries = stages.rows[-1][1], stages.rows[-1][2]
+        stages.rows[-1][4]["notices/s"] = f"{done / elapsed:.1f}" if elapsed else "-"
+        stages.rows[-1][4]["queries/notice"] = f"{queries / max(done, 1):.1f}"
+
+        if args.pdf_notices:
+            level.attach_notice_pdf = True
+            partners = wizard.line_ids.filtered("recipient_ids").partner_id[: args.pdf_notices]
+            pdf_wizard = run_wizard(uenv, level, partners)
+            pdf_wizard.line_ids.write({"to_email": True, "to_print": True})
+            env.cr.commit()
+            wk = {"time": 0.0, "calls": 0}
+            original = IrActionsReport._run_wkhtmltopdf
+
+            def timed(self, *a, **kw):
+                t0 = time.perf_counter()
+                try:
+                    return original(self, *a, **kw)
+                finally:
+                    wk["time"] += time.perf_counter() - t0
+                    wk["calls"] += 1
+
+            IrActionsReport._run_wkhtmltopdf = timed
+            try:
+                with stages.stage("4. send + queue: email + PDF") as info:
+                    pdf_wizard.action_send()  # a run of up to 20 notices is processed right here
+                    env.cr.commit()
+                    done = len(pdf_wizard.notice_ids.filtered(lambda n: n.state == "done"))
+                    done += process_queue(uenv, args.batch_size)
+                    info["notices"] = done
+                elapsed = stages.rows[-1][1]
+                info["notices/s"] = f"{done / elapsed:.2f}"
+                info["wkhtmltopdf calls"] = wk["calls"]
+                info["wkhtmltopdf busy s"] = f"{wk['time']:.1f}"
+                info["outside wkhtmltopdf"] = (
+                    f"{max(elapsed - wk['time'] / max(os.cpu_count() or 1, 1), 0) / elapsed:.0%}"
+                )
+            finally:
+                IrActionsReport._run_wkhtmltopdf = original
+            printed = pdf_wizard.notice_ids
+            with stages.stage("5. print them all (stored PDFs)") as info:
+                content, _type = report.with_user(accountant)._render_qweb_pdf(report, printed.ids)
+                info["notices"] = len(printed)
+                info["PDF KiB"] = len(content) // 1024
+        env.cr.commit()
+        stages.print_table(f"{db} ({args.customers} customers x {args.invoices} invoices, as of {AS_OF})")
+
+
+if __name__ == "__main__":
+    main()
