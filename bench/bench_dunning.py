@@ -316,7 +316,7 @@ def main():
             pdf_wizard = run_wizard(uenv, level, partners)
             pdf_wizard.line_ids.write({"to_email": True, "to_print": True})
             env.cr.commit()
-            wk = {"time": 0.0, "calls": 0}
+            intervals = []  # (start, end) of each wkhtmltopdf call, from any thread
             original = IrActionsReport._run_wkhtmltopdf
 
             def timed(self, *a, **kw):
@@ -324,8 +324,7 @@ def main():
                 try:
                     return original(self, *a, **kw)
                 finally:
-                    wk["time"] += time.perf_counter() - t0
-                    wk["calls"] += 1
+                    intervals.append((t0, time.perf_counter()))
 
             IrActionsReport._run_wkhtmltopdf = timed
             try:
@@ -336,12 +335,16 @@ def main():
                     done += process_queue(uenv, args.batch_size)
                     info["notices"] = done
                 elapsed = stages.rows[-1][1]
+                busy = sum(end - start for start, end in intervals)
+                covered, last_end = 0.0, 0.0  # wall time during which at least one wkhtmltopdf ran
+                for start, end in sorted(intervals):
+                    covered += max(0.0, end - max(start, last_end))
+                    last_end = max(last_end, end)
                 info["notices/s"] = f"{done / elapsed:.2f}"
-                info["wkhtmltopdf calls"] = wk["calls"]
-                info["wkhtmltopdf busy s"] = f"{wk['time']:.1f}"
-                info["outside wkhtmltopdf"] = (
-                    f"{max(elapsed - wk['time'] / max(os.cpu_count() or 1, 1), 0) / elapsed:.0%}"
-                )
+                info["wkhtmltopdf calls"] = len(intervals)
+                info["wkhtmltopdf busy s"] = f"{busy:.1f}"
+                info["parallelism"] = f"{busy / covered:.2f}" if covered else "-"
+                info["wall outside wkhtmltopdf"] = f"{(elapsed - covered) / elapsed:.0%}"
             finally:
                 IrActionsReport._run_wkhtmltopdf = original
             printed = pdf_wizard.notice_ids

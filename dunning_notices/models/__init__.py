@@ -5,3 +5,4 @@ from . import dunning_notice
 from . import dunning_notice_line
 from . import res_partner
 from . import account_move
+from . import mail_template

@@ -302,3 +302,52 @@ class TestDunningNotice(DunningTestCommon):
         self.assertIn("Avis de relance", beta.pdf_attachment_id.raw.decode())
         alpha = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
         self.assertIn("Payment reminder", alpha.message_id.subject)
+
+    def test_batch_rendered_email_bodies_match_mail_rendering(self):
+        def edit(line):
+            line.to_email = True
+            line.extra_emails = "copy@example.com" if not line.recipient_ids else False
+
+        wizard, _action = self._send(edit=edit)
+        notices = wizard.notice_ids
+        template = self.level_early.mail_template_id
+        batch = template._render_field("body_html", notices.ids, compute_lang=True)
+        for notice in notices:
+            single = template._render_field("body_html", notice.ids, compute_lang=True)[notice.id]
+            # same HTML; only the white space trailing the template may differ
+            self.assertEqual(batch[notice.id].strip(), single.strip())
+            self.assertIn(notice.line_ids.move_id.name, batch[notice.id])
+            self.assertIn(notice.partner_id.name, batch[notice.id])
+
+    def test_numbers_are_consecutive_in_a_batch(self):
+        wizard, _action = self._send()
+        numbers = sorted(int(name.rsplit("/", 1)[1]) for name in wizard.notice_ids.mapped("name"))
+        self.assertEqual(numbers, list(range(numbers[0], numbers[0] + len(numbers))))
+        second, _action = self._send()
+        self.assertGreater(min(second.notice_ids.mapped("name")), max(wizard.notice_ids.mapped("name")))
+
+    def test_real_pdf_rendering_with_wkhtmltopdf(self):
+        """wkhtmltopdf for real: every notice gets a PDF of its own (several per call where the engine
+        splits its output, else one process per notice on all cores)."""
+        if self.env["ir.actions.report"].get_wkhtmltopdf_state() != "ok":
+            self.skipTest("wkhtmltopdf is not installed")
+
+        def edit(line):
+            line.to_print = True
+            line.to_email = False
+
+        form = self._wizard_form()
+        wizard = self._apply(form)
+        with Form(wizard) as wizard_form:
+            for index in range(len(wizard_form.line_ids)):
+                with wizard_form.line_ids.edit(index) as line:
+                    edit(line)
+        wizard = wizard.with_context(force_report_rendering=True)
+        action = wizard.action_send()
+        notices = wizard.notice_ids
+        self.assertEqual(len(notices), 3)
+        for notice in notices:
+            self.assertTrue(notice.pdf_attachment_id.raw.startswith(b"%PDF"), notice.name)
+            self.assertEqual(notice.pdf_attachment_id.mimetype, "application/pdf")
+        self.assertEqual(len(set(notices.pdf_attachment_id.mapped("checksum"))), 3, "one document per notice")
+        self.assertEqual(action["type"], "ir.actions.report")
