@@ -1,0 +1,117 @@
+# pylint: disable=invalid-commit
+# These tests commit on connections of their own on purpose: two workers only see committed notices.
+# Everything they commit is removed at the end of each test.
+from contextlib import closing
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.sql_db import db_connect
+from odoo.tests import tagged
+
+from odoo.addons.base.tests.common import BaseCommon
+
+
+@tagged("post_install", "-at_install")
+class TestQueueConcurrency(BaseCommon):
+    """Two cron workers on the same queue, as Odoo runs them in multi-worker mode: each on its own
+    database connection. The queued notices are committed for both to see, and removed at the end."""
+
+    def _committed_env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {"tz": "UTC"})
+
+    def _setup_queue(self, count):
+        with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+            env = self._committed_env(cr)
+            level = env.ref("dunning_notices.dunning_level_1")
+            partners = env["res.partner"].create(
+                [{"name": f"Concurrent {i}", "email": f"concurrent{i}@example.com"} for i in range(count)]
+            )
+            notices = env["dunning.notice"].create(
+                [
+                    {
+                        "company_id": level.company_id.id,
+                        "partner_id": partner.id,
+                        "level_id": level.id,
+                        "as_of_date": "2026-06-30",
+                        "date_basis": "due_date",
+                        "report_id": level.report_id.id,
+                        "mail_template_id": level.mail_template_id.id,
+                        "to_email": True,
+                        "recipient_ids": [Command.set(partner.ids)],
+                    }
+                    for partner in partners
+                ]
+            )
+            cr.commit()
+            return partners.ids, notices.ids
+
+    def _cleanup(self, partner_ids, notice_ids):
+        with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+            cr.execute("DELETE FROM dunning_notice WHERE id = ANY(%s)", [notice_ids])
+            cr.execute("DELETE FROM mail_message WHERE model = 'res.partner' AND res_id = ANY(%s)", [partner_ids])
+            self._committed_env(cr)["res.partner"].browse(partner_ids).unlink()
+            cr.commit()
+
+    def test_two_workers_never_process_the_same_notice(self):
+        partner_ids, notice_ids = self._setup_queue(6)
+        try:
+            with (
+                closing(db_connect(self.env.cr.dbname).cursor()) as cr_a,
+                closing(db_connect(self.env.cr.dbname).cursor()) as cr_b,
+            ):
+                cr_b.execute("SET lock_timeout = '10s'")  # a bug would make worker B wait, not hang
+                # worker A takes a batch and is still working on it (its transaction is open)...
+                batch_a = self._committed_env(cr_a)["dunning.notice"]._cron_process_queue(batch_size=4)
+                # ...when worker B runs: it skips A's locked notices and takes the rest
+                batch_b = self._committed_env(cr_b)["dunning.notice"]._cron_process_queue(batch_size=10)
+                ids_a, ids_b = set(batch_a.ids), set(batch_b.ids)
+                cr_b.commit()
+                cr_a.commit()
+            self.assertEqual(len(ids_a), 4)
+            self.assertFalse(ids_a & ids_b, "a notice was taken by both workers")
+            self.assertEqual(ids_a | ids_b, set(notice_ids))
+            with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+                notices = self._committed_env(cr)["dunning.notice"].browse(notice_ids)
+                self.assertEqual(set(notices.mapped("state")), {"done"})
+                cr.execute(
+                    "SELECT res_id, count(*) FROM mail_message WHERE model = 'res.partner' AND res_id = ANY(%s)"
+                    " AND subtype_id = %s GROUP BY res_id",
+                    [partner_ids, self.env.ref("dunning_notices.mt_dunning_notice").id],
+                )
+                self.assertEqual(dict(cr.fetchall()), dict.fromkeys(partner_ids, 1), "one message per customer")
+                cr.execute(
+                    "SELECT count(*) FROM mail_mail m JOIN mail_message msg ON msg.id = m.mail_message_id"
+                    " WHERE msg.model = 'res.partner' AND msg.res_id = ANY(%s)",
+                    [partner_ids],
+                )
+                self.assertEqual(cr.fetchone()[0], 6, "one email per notice")
+        finally:
+            self._cleanup(partner_ids, notice_ids)
+
+    def test_worker_killed_mid_batch_then_restarted(self):
+        partner_ids, notice_ids = self._setup_queue(4)
+        try:
+            with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+                processed = self._committed_env(cr)["dunning.notice"]._cron_process_queue(batch_size=10)
+                self.assertEqual(len(processed), 4)
+                cr.rollback()  # the worker dies before its commit: nothing of the batch remains
+            with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+                env = self._committed_env(cr)
+                self.assertEqual(set(env["dunning.notice"].browse(notice_ids).mapped("state")), {"queued"})
+                cr.execute(
+                    "SELECT count(*) FROM mail_message WHERE model = 'res.partner' AND res_id = ANY(%s)"
+                    " AND subtype_id = %s",
+                    [partner_ids, self.env.ref("dunning_notices.mt_dunning_notice").id],
+                )
+                self.assertEqual(cr.fetchone()[0], 0)
+                # the restarted worker finishes the queue
+                self.assertEqual(len(env["dunning.notice"]._cron_process_queue(batch_size=10)), 4)
+                cr.commit()
+                self.assertEqual(set(env["dunning.notice"].browse(notice_ids).mapped("state")), {"done"})
+                cr.execute(
+                    "SELECT count(*) FROM mail_message WHERE model = 'res.partner' AND res_id = ANY(%s)"
+                    " AND subtype_id = %s",
+                    [partner_ids, self.env.ref("dunning_notices.mt_dunning_notice").id],
+                )
+                self.assertEqual(cr.fetchone()[0], 4)
+        finally:
+            self._cleanup(partner_ids, notice_ids)
