@@ -215,7 +215,12 @@ class DunningNoticeSend(models.TransientModel):
         lines._check_email_recipients()
         if lines.filtered("to_email") and not self.mail_template_id:
             raise UserError(self.env._("Choose an email template to email the notices."))
-        notices = self.env["dunning.notice"].create(lines._prepare_notice_vals())
+        # no "created" log nor creator subscription: thousands of notices per run, their story is the customer's
+        notices = (
+            self.env["dunning.notice"]
+            .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+            .create(lines._prepare_notice_vals())
+        )
         self.write({"state": "sent", "notice_ids": [Command.set(notices.ids)]})
         notices._process_or_enqueue()
         return self._get_result_action()
