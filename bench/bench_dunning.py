@@ -66,6 +66,7 @@ def prepare_database(args, odoo):
         psql(f'drop database "{db}"')
         shutil.rmtree(os.path.join(filestore, db), ignore_errors=True)
     if db_exists(db):
+        odoo_cli(args.config, "-d", db, "-u", ADDON, "--stop-after-init")  # the addon as checked out now
         return db, False
     if not db_exists(base):
         print(f"installing {ADDON} into {base} (once)...", flush=True)

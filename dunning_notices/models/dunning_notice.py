@@ -68,6 +68,10 @@ class DunningNotice(models.Model):
     to_print = fields.Boolean(string="Print", readonly=True)
     to_email = fields.Boolean(string="Email", readonly=True)
     recipient_ids = fields.Many2many("res.partner", string="Recipients", readonly=True)
+    # The journal items chosen in the wizard, snapshotted into line_ids when the notice is processed.
+    # A list of ids rather than a many2many: a run writes one row per customer, not one per invoice.
+    move_line_ids_data = fields.Json(string="Journal Item IDs", readonly=True, copy=False)
+    move_line_ids = fields.Many2many("account.move.line", string="Journal Items", compute="_compute_move_line_ids")
     line_ids = fields.One2many("dunning.notice.line", "notice_id", string="Overdue Items", readonly=True)
     invoice_count = fields.Integer(compute="_compute_amounts", store=True)
     amount_overdue = fields.Monetary(
@@ -118,12 +122,30 @@ class DunningNotice(models.Model):
                 (notice.sender_name or "", notice.sender_email)
             )
 
-    @api.depends("line_ids.amount_residual_company", "line_ids.days_overdue")
-    def _compute_amounts(self):
+    @api.depends("move_line_ids_data")
+    def _compute_move_line_ids(self):
+        # one existence check for all: an invoice reset to draft since the wizard lost its journal items
+        all_ids = {item_id for notice in self for item_id in notice.move_line_ids_data or []}
+        existing = set(self.env["account.move.line"].browse(all_ids).exists().ids)
         for notice in self:
-            notice.invoice_count = len(notice.line_ids.move_id)
-            notice.amount_overdue = sum(notice.line_ids.mapped("amount_residual_company"))
-            notice.max_days_overdue = max(notice.line_ids.mapped("days_overdue"), default=0)
+            notice.move_line_ids = [item_id for item_id in notice.move_line_ids_data or [] if item_id in existing]
+
+    @api.depends("line_ids.amount_residual_company", "line_ids.days_overdue", "move_line_ids_data")
+    def _compute_amounts(self):
+        # the snapshot once taken; until then (queued notices) the chosen journal items
+        level_model = self.env["dunning.level"]
+        for notice in self:
+            if notice.line_ids:
+                moves = notice.line_ids.move_id
+                amounts = notice.line_ids.mapped("amount_residual_company")
+                days = notice.line_ids.mapped("days_overdue")
+            else:
+                items = notice.move_line_ids
+                moves, amounts = items.move_id, items.mapped("amount_residual")
+                days = [level_model._get_days_overdue(item, notice.as_of_date, notice.date_basis) for item in items]
+            notice.invoice_count = len(moves)
+            notice.amount_overdue = sum(amounts)
+            notice.max_days_overdue = max(days, default=0)
 
     @api.depends("line_ids.amount_residual", "line_ids.currency_id")
     def _compute_amount_summary(self):
@@ -270,6 +292,7 @@ class DunningNotice(models.Model):
         notices = self.filtered(lambda n: n.state == "queued")
         if not notices:
             return
+        notices._create_snapshot_lines()
         rendered = notices._render_mail_values()
         pdf_contents = notices._render_pdf_contents_batch()
         for notice in notices:
@@ -279,6 +302,24 @@ class DunningNotice(models.Model):
             except Exception as error:
                 _logger.warning("Dunning notice %s failed", notice.name, exc_info=True)
                 notice.write({"state": "error", "error_message": str(error) or repr(error)})
+
+    def _create_snapshot_lines(self):
+        """Record each overdue item as it is now, when the notice is about to be sent: the notice stays
+        what the customer was told whatever happens to the invoices later. Done here rather than in the
+        wizard so that a run of thousands of customers returns at once."""
+        level_model = self.env["dunning.level"]
+        line_model = self.env["dunning.notice.line"]
+        vals_list = [
+            {
+                "notice_id": notice.id,
+                **line_model._prepare_vals_from_move_line(
+                    item, level_model._get_days_overdue(item, notice.as_of_date, notice.date_basis)
+                ),
+            }
+            for notice in self.filtered(lambda n: not n.line_ids)
+            for item in notice.move_line_ids.sorted(lambda i: (i.date_maturity, i.id))
+        ]
+        return line_model.create(vals_list)
 
     def _needs_pdf(self):
         self.ensure_one()

@@ -227,6 +227,9 @@ class TestDunningNotice(DunningTestCommon):
         notices = wizard.notice_ids
         self.assertEqual(len(notices), 28)
         self.assertEqual(set(notices.mapped("state")), {"queued"})
+        queued = notices.filtered(lambda n: n.partner_id == partners[0])
+        self.assertFalse(queued.line_ids, "the snapshot is taken when the notice is processed")
+        self.assertEqual((queued.amount_overdue, queued.invoice_count, queued.max_days_overdue), (10, 1, 28))
         self.assertEqual(len(triggers), 1, "the cron is triggered at once")
         self.assertEqual(action["res_model"], "dunning.notice")
         with self.mock_mail_gateway():
@@ -237,6 +240,10 @@ class TestDunningNotice(DunningTestCommon):
         self.assertFalse(first & second)
         self.assertEqual(set(notices.mapped("state")), {"done"})
         self.assertEqual(len(notices.message_id), 28)
+        self.assertRecordValues(
+            queued.line_ids, [{"days_overdue": 28, "amount_residual": 10.0, "date_maturity": date(2026, 6, 2)}]
+        )
+        self.assertEqual(queued.amount_overdue, 10)
 
     def test_crash_mid_batch_loses_and_duplicates_nothing(self):
         partners = self.env["res.partner"].create(

@@ -187,7 +187,7 @@ class DunningNoticeSend(models.TransientModel):
             Command.create(
                 {
                     "partner_id": partner.id,
-                    "move_line_ids": [Command.set(lines_by_partner[partner].ids)],
+                    "move_line_ids_data": lines_by_partner[partner].ids,
                     "recipient_ids": [Command.set(recipients[partner].ids)],
                     "to_email": bool(recipients[partner]),
                     "to_print": not recipients[partner],

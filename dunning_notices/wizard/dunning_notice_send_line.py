@@ -12,7 +12,9 @@ class DunningNoticeSendLine(models.TransientModel):
     company_id = fields.Many2one(related="wizard_id.company_id")
     currency_id = fields.Many2one(related="wizard_id.currency_id")
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True)
-    move_line_ids = fields.Many2many("account.move.line", string="Overdue Items", readonly=True)
+    # A list of ids rather than a many2many: a run writes one row per customer, not one per invoice.
+    move_line_ids_data = fields.Json(string="Overdue Item IDs", readonly=True)
+    move_line_ids = fields.Many2many("account.move.line", string="Overdue Items", compute="_compute_move_line_ids")
     invoice_count = fields.Integer(string="Invoices", compute="_compute_amounts")
     invoice_names = fields.Char(string="Overdue Invoices", compute="_compute_amounts")
     amount_overdue = fields.Monetary(string="Overdue", compute="_compute_amounts", currency_field="currency_id")
@@ -22,6 +24,11 @@ class DunningNoticeSendLine(models.TransientModel):
     extra_emails = fields.Char(string="Additional Emails", help="Comma-separated email addresses.")
     to_print = fields.Boolean(string="Print")
     to_email = fields.Boolean(string="Email")
+
+    @api.depends("move_line_ids_data")
+    def _compute_move_line_ids(self):
+        for line in self:
+            line.move_line_ids = self.env["account.move.line"].browse(line.move_line_ids_data or [])
 
     @api.depends("move_line_ids")
     def _compute_amounts(self):
@@ -75,9 +82,7 @@ class DunningNoticeSendLine(models.TransientModel):
             )
 
     def _prepare_notice_vals(self):
-        """One ``dunning.notice`` per line, with a snapshot of its overdue items."""
-        level_model = self.env["dunning.level"]
-        notice_line_model = self.env["dunning.notice.line"]
+        """One ``dunning.notice`` per line, with the overdue items chosen (snapshotted when processed)."""
         extra_emails = {email for line in self.filtered("to_email") for email in line._split_extra_emails()}
         extra_partners = {}
         if extra_emails:
@@ -107,14 +112,7 @@ class DunningNoticeSendLine(models.TransientModel):
                     "to_print": line.to_print,
                     "to_email": line.to_email,
                     "recipient_ids": [Command.set(recipients.ids if line.to_email else [])],
-                    "line_ids": [
-                        Command.create(
-                            notice_line_model._prepare_vals_from_move_line(
-                                item, level_model._get_days_overdue(item, wizard.as_of_date, wizard.date_basis)
-                            )
-                        )
-                        for item in line.move_line_ids
-                    ],
+                    "move_line_ids_data": line.move_line_ids_data,
                 }
             )
         return vals_list
