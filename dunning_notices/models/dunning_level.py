@@ -4,8 +4,6 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 
-from .res_company import DATE_BASIS_SELECTION  # noqa: F401  (re-exported for the wizard)
-
 
 class DunningLevel(models.Model):
     _name = "dunning.level"
