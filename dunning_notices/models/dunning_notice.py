@@ -22,6 +22,11 @@ QUEUE_BATCH_SIZE = 50
 _wkhtmltopdf_patched = None
 
 
+def format_amounts_by_currency(env, amounts_by_currency):
+    """'1,200.00 € + $ 300.00' from [(currency, amount)]."""
+    return " + ".join(tools.format_amount(env, amount, currency) for currency, amount in amounts_by_currency)
+
+
 def _is_wkhtmltopdf_patched():
     """Only the wkhtmltopdf build with patched Qt keeps the outlines that let Odoo split a PDF of
     many notices per notice; with the others each notice needs a call of its own."""
@@ -133,7 +138,6 @@ class DunningNotice(models.Model):
     @api.depends("line_ids.amount_residual_company", "line_ids.days_overdue", "move_line_ids_data")
     def _compute_amounts(self):
         # the snapshot once taken; until then (queued notices) the chosen journal items
-        level_model = self.env["dunning.level"]
         for notice in self:
             if notice.line_ids:
                 moves = notice.line_ids.move_id
@@ -142,7 +146,7 @@ class DunningNotice(models.Model):
             else:
                 items = notice.move_line_ids
                 moves, amounts = items.move_id, items.mapped("amount_residual")
-                days = [level_model._get_days_overdue(item, notice.as_of_date, notice.date_basis) for item in items]
+                days = [notice._get_days_overdue(item) for item in items]
             notice.invoice_count = len(moves)
             notice.amount_overdue = sum(amounts)
             notice.max_days_overdue = max(days, default=0)
@@ -150,10 +154,7 @@ class DunningNotice(models.Model):
     @api.depends("line_ids.amount_residual", "line_ids.currency_id")
     def _compute_amount_summary(self):
         for notice in self:
-            notice.amount_summary = " + ".join(
-                tools.format_amount(self.env, amount, currency)
-                for currency, amount in notice._get_amounts_by_currency()
-            )
+            notice.amount_summary = format_amounts_by_currency(self.env, notice._get_amounts_by_currency())
 
     @api.depends("state", "to_email", "message_id.notification_ids.notification_status")
     def _compute_delivery_state(self):
@@ -307,19 +308,17 @@ class DunningNotice(models.Model):
         """Record each overdue item as it is now, when the notice is about to be sent: the notice stays
         what the customer was told whatever happens to the invoices later. Done here rather than in the
         wizard so that a run of thousands of customers returns at once."""
-        level_model = self.env["dunning.level"]
         line_model = self.env["dunning.notice.line"]
         vals_list = [
-            {
-                "notice_id": notice.id,
-                **line_model._prepare_vals_from_move_line(
-                    item, level_model._get_days_overdue(item, notice.as_of_date, notice.date_basis)
-                ),
-            }
+            {"notice_id": notice.id, **line_model._prepare_vals_from_move_line(item, notice._get_days_overdue(item))}
             for notice in self.filtered(lambda n: not n.line_ids)
             for item in notice.move_line_ids.sorted(lambda i: (i.date_maturity, i.id))
         ]
         return line_model.create(vals_list)
+
+    def _get_days_overdue(self, item):
+        self.ensure_one()
+        return self.env["dunning.level"]._get_days_overdue(item, self.as_of_date, self.date_basis)
 
     def _needs_pdf(self):
         self.ensure_one()

@@ -4,12 +4,6 @@ from odoo import fields, models
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    dunning_notice_ids = fields.One2many(
-        "dunning.notice",
-        "partner_id",
-        string="Dunning Notices",
-        groups="account.group_account_invoice,account.group_account_readonly",
-    )
     dunning_notice_count = fields.Integer(
         compute="_compute_dunning_notice_count", groups="account.group_account_invoice,account.group_account_readonly"
     )
@@ -22,6 +16,16 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.dunning_notice_count = counts.get(partner.commercial_partner_id, 0)
+
+    def _get_dunning_recipients(self):
+        """{customer: recipients} for the commercial partners in ``self``: their invoice-address contacts
+        having an email, else the customer itself when it has one. One query for all the customers."""
+        contacts = self.search_fetch(
+            [("parent_id", "in", self.ids), ("type", "=", "invoice"), ("email", "!=", False)],
+            ["parent_id", "email"],
+        )
+        by_parent = contacts.grouped("parent_id")
+        return {partner: by_parent.get(partner) or partner.filtered("email") for partner in self}
 
     def action_view_dunning_notices(self):
         self.ensure_one()

@@ -150,5 +150,17 @@ class DunningTestCommon(AccountTestInvoicingCommon, MailCommon):
         wizard.action_apply_filters()
         return wizard
 
+    def _send(self, form=None, edit=None, user=None):
+        """Apply the filters, let ``edit(line_form)`` change the lines per customer, send."""
+        wizard = self._apply(form or self._wizard_form(user=user))
+        if edit:
+            with Form(wizard) as wizard_form:
+                for index in range(len(wizard_form.line_ids)):
+                    with wizard_form.line_ids.edit(index) as line:
+                        edit(line)
+        with self.mock_mail_gateway():
+            action = wizard.action_send()
+        return wizard, action
+
     def _lines_by_partner(self, wizard):
         return {line.partner_id: line for line in wizard.line_ids}

@@ -19,18 +19,6 @@ class TestDunningNotice(DunningTestCommon):
         cls.beta_inv = cls._invoice(cls.beta, date(2026, 6, 1), 2000, due=date(2026, 6, 15))
         cls.dan_inv = cls._invoice(cls.dan, date(2026, 6, 1), 50, due=date(2026, 6, 5))
 
-    def _send(self, form=None, edit=None, user=None):
-        """Apply the filters, let ``edit(line_form)`` change the lines per customer, send."""
-        wizard = self._apply(form or self._wizard_form(user=user))
-        if edit:
-            with Form(wizard) as wizard_form:
-                for index in range(len(wizard_form.line_ids)):
-                    with wizard_form.line_ids.edit(index) as line:
-                        edit(line)
-        with self.mock_mail_gateway():
-            action = wizard.action_send()
-        return wizard, action
-
     def test_send_creates_notices_with_snapshot(self):
         wizard, _action = self._send()
         notices = wizard.notice_ids

@@ -20,20 +20,18 @@ class TestDunningHistory(DunningTestCommon):
         cls.alpha_old = cls._invoice(cls.alpha, date(2026, 5, 1), 300, due=date(2026, 5, 10))
         cls.beta_inv = cls._invoice(cls.beta, date(2026, 6, 1), 2000, due=date(2026, 6, 15))
 
-    def _send(self, level, partners, **values):
-        form = self._wizard_form(level_id=level, **values)
+    def _send_to(self, level, partners):
+        form = self._wizard_form(level_id=level)
         for partner in partners:
             form.partner_ids.add(partner)
-        wizard = self._apply(form)
-        with self.mock_mail_gateway():
-            wizard.action_send()
+        wizard, _action = self._send(form=form)
         return wizard.notice_ids
 
     def test_smart_button_count_and_domain(self):
         self.assertEqual(self.alpha.dunning_notice_count, 0)
-        first = self._send(self.level_early, self.alpha)
-        second = self._send(self.level_late, self.alpha)
-        self._send(self.level_early, self.beta)
+        first = self._send_to(self.level_early, self.alpha)
+        second = self._send_to(self.level_late, self.alpha)
+        self._send_to(self.level_early, self.beta)
         self.alpha.invalidate_recordset(["dunning_notice_count"])
         self.assertEqual(self.alpha.dunning_notice_count, 2)
         self.assertEqual(self.alpha_billing.dunning_notice_count, 2, "contacts show their company's notices")
@@ -49,7 +47,7 @@ class TestDunningHistory(DunningTestCommon):
     def test_invoice_dunning_fields_after_one_and_two_notices(self):
         self.assertEqual(self.alpha_inv.dunning_count, 0)
         self.assertFalse(self.alpha_inv.last_dunning_level_id)
-        first = self._send(self.level_early, self.alpha)
+        first = self._send_to(self.level_early, self.alpha)
         self.env.invalidate_all()
         self.assertEqual(self.alpha_inv.dunning_count, 1)
         self.assertEqual(self.alpha_inv.last_dunning_level_id, self.level_early)
@@ -63,7 +61,7 @@ class TestDunningHistory(DunningTestCommon):
                 "mail_template_id": self.level_early.mail_template_id.id,
             }
         )
-        second = self._send(big, self.alpha)
+        second = self._send_to(big, self.alpha)
         self.env.invalidate_all()
         self.assertEqual(self.alpha_inv.dunning_count, 2)
         self.assertEqual(self.alpha_inv.last_dunning_level_id, big)
@@ -75,7 +73,7 @@ class TestDunningHistory(DunningTestCommon):
         self.assertIn("last_dunning_level_id", arch["views"]["list"]["arch"])
 
     def test_delivery_state_follows_the_mail_queue(self):
-        notice = self._send(self.level_early, self.alpha)
+        notice = self._send_to(self.level_early, self.alpha)
         self.assertEqual(notice.delivery_state, "outgoing")
         mail = self.env["mail.mail"].search([("mail_message_id", "=", notice.message_id.id)])
         with self.mock_mail_gateway():
@@ -85,7 +83,7 @@ class TestDunningHistory(DunningTestCommon):
 
     @mute_logger("odoo.addons.mail.models.mail_mail")
     def test_delivery_state_failed(self):
-        notice = self._send(self.level_early, self.beta)
+        notice = self._send_to(self.level_early, self.beta)
         mail = self.env["mail.mail"].search([("mail_message_id", "=", notice.message_id.id)])
         with (
             self.mock_mail_gateway(),
@@ -98,7 +96,7 @@ class TestDunningHistory(DunningTestCommon):
         self.assertEqual(failed, notice)
 
     def test_plain_internal_user_sees_chatter_not_notices(self):
-        notice = self._send(self.level_early, self.alpha)
+        notice = self._send_to(self.level_early, self.alpha)
         employee = new_test_user(
             self.env,
             login="dunning_employee",
@@ -116,7 +114,7 @@ class TestDunningHistory(DunningTestCommon):
         self.assertTrue(message.attachment_ids.with_user(employee).raw)
 
     def test_accountant_reads_notices_of_own_company_only(self):
-        notice = self._send(self.level_early, self.alpha)
+        notice = self._send_to(self.level_early, self.alpha)
         other = self.setup_other_company(name="Company B")["company"]
         other_accountant = new_test_user(
             self.env,
@@ -133,7 +131,7 @@ class TestDunningHistory(DunningTestCommon):
             notice.line_ids.with_user(other_accountant).read(["amount_residual"])
 
     def test_notice_form_and_history_views_load(self):
-        notice = self._send(self.level_early, self.alpha)
+        notice = self._send_to(self.level_early, self.alpha)
         form = Form(notice.with_user(self.accountant))
         self.assertEqual(form.partner_id, self.alpha)
         self.assertEqual(len(form.line_ids), 1)

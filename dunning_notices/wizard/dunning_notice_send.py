@@ -159,16 +159,6 @@ class DunningNoticeSend(models.TransientModel):
             domain.append(("id", "in", self.partner_ids.commercial_partner_id.ids))
         return domain
 
-    def _get_recipients_by_partner(self, partners):
-        """{commercial partner: recipients}: the invoice-address contacts having an email, else the
-        customer itself when it has one. One query for all the customers."""
-        contacts = self.env["res.partner"].search_fetch(
-            [("parent_id", "in", partners.ids), ("type", "=", "invoice"), ("email", "!=", False)],
-            ["parent_id", "email"],
-        )
-        by_parent = contacts.grouped("parent_id")
-        return {partner: by_parent.get(partner) or partner.filtered("email") for partner in partners}
-
     # -------------------------------------------------------------------------
     # ACTIONS
     # -------------------------------------------------------------------------
@@ -182,7 +172,7 @@ class DunningNoticeSend(models.TransientModel):
             self.as_of_date, self.date_basis, self._get_partner_domain()
         )
         partners = self.env["res.partner"].concat(*lines_by_partner).sorted(lambda p: (p.name or "", p.id))
-        recipients = self._get_recipients_by_partner(partners)
+        recipients = partners._get_dunning_recipients()
         self.line_ids = [Command.clear()] + [
             Command.create(
                 {

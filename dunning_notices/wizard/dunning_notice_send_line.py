@@ -1,6 +1,8 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import email_normalize, format_amount
+from odoo.tools import email_normalize
+
+from ..models.dunning_notice import format_amounts_by_currency
 
 
 class DunningNoticeSendLine(models.TransientModel):
@@ -38,9 +40,12 @@ class DunningNoticeSendLine(models.TransientModel):
             line.invoice_count = len(items.move_id)
             line.invoice_names = ", ".join(items.move_id.mapped("name"))
             line.amount_overdue = sum(items.mapped("amount_residual"))
-            line.amount_summary = " + ".join(
-                format_amount(self.env, sum(lines.mapped("amount_residual_currency")), currency)
-                for currency, lines in items.grouped("currency_id").items()
+            line.amount_summary = format_amounts_by_currency(
+                self.env,
+                [
+                    (currency, sum(lines.mapped("amount_residual_currency")))
+                    for currency, lines in items.grouped("currency_id").items()
+                ],
             )
             line.max_days_overdue = max(
                 (
