@@ -217,6 +217,30 @@ class Stages:
             print(f"| {name:<34} | {elapsed:8.2f} | {queries:11d} | {peak:12.0f} | {notes}")
 
 
+# What the web client reads when the wizard reopens with its lines: the list's first 40 rows and the totals.
+WIZARD_FORM_SPEC = {
+    "state": {},
+    "filters_applied": {},
+    "amount_overdue": {},
+    "line_count": {},
+    "line_ids": {
+        "limit": 40,
+        "fields": {
+            "currency_id": {"fields": {}},
+            "partner_id": {"fields": {"display_name": {}}},
+            "invoice_names": {},
+            "max_days_overdue": {},
+            "amount_summary": {},
+            "amount_overdue": {},
+            "recipient_ids": {"fields": {"display_name": {}}},
+            "extra_emails": {},
+            "to_print": {},
+            "to_email": {},
+        },
+    },
+}
+
+
 def run_wizard(env, level, partners=None):
     wizard = env["dunning.notice.send"].create(
         {
@@ -290,9 +314,14 @@ def main():
         stages = Stages(cr)
         with stages.stage("1. apply filters") as info:
             wizard = run_wizard(uenv, level)
-            info["customers"] = len(wizard.line_ids)
-            info["overdue items"] = len(wizard.line_ids.move_line_ids)
         env.cr.commit()
+        env.invalidate_all()
+        with stages.stage("1b. show the list (form web_read)") as info_read:
+            data = wizard.web_read(WIZARD_FORM_SPEC)[0]
+            info_read["lines read"] = sum(1 for line in data["line_ids"] if len(line) > 1)
+            info_read["total"] = f"{data['amount_overdue']:.2f}"
+        info["customers"] = len(wizard.line_ids)
+        info["overdue items"] = sum(len(ids) for ids in wizard.line_ids.mapped("move_line_ids_data"))
         emailed = wizard.line_ids.filtered("recipient_ids")
         emailed.write({"to_email": True, "to_print": False})
         (wizard.line_ids - emailed).write({"to_email": False, "to_print": False})

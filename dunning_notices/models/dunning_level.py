@@ -2,7 +2,6 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import float_compare
 
 
 class DunningLevel(models.Model):
@@ -175,39 +174,63 @@ class DunningLevel(models.Model):
 
     def _match_amount(self, amount):
         self.ensure_one()
-        rounding = self.currency_id.rounding
-        if float_compare(amount, self.min_amount_overdue, precision_rounding=rounding) < 0:
+        currency = self.currency_id
+        if self.min_amount_overdue and currency.compare_amounts(amount, self.min_amount_overdue) < 0:
             return False
-        return not self.max_amount_overdue or (
-            float_compare(amount, self.max_amount_overdue, precision_rounding=rounding) <= 0
-        )
+        return not self.max_amount_overdue or currency.compare_amounts(amount, self.max_amount_overdue) <= 0
 
-    def _get_overdue_lines_by_partner(self, as_of_date, date_basis, partner_domain=None):
-        """Return {commercial partner: receivable lines} for the customers this level selects.
+    def _get_overdue_by_partner(self, as_of_date, date_basis, partner_domain=None):
+        """Return {commercial partner: summary} for the customers this level selects, the summary being
+        a dict of ``move_line_ids``, ``invoice_count``, ``invoice_names``, ``amount_overdue`` (company
+        currency), ``amounts_by_currency`` [(currency, amount)] and ``max_days_overdue``.
 
-        One query for the lines whatever the number of customers; amounts are grouped in Python
-        since the amount range applies to the sum of the lines the days range selected."""
+        Two grouped queries whatever the number of customers and invoices: the journal items are
+        summed in the database, not loaded as records. The amount range applies to the total of the
+        items the days range selected."""
         self.ensure_one()
-        lines = self.env["account.move.line"].search_fetch(
+        # by customer and currency: an invoice has one currency, so the groups add up per customer
+        groups = self.env["account.move.line"]._read_group(
             self._get_overdue_lines_domain(as_of_date, date_basis, partner_domain),
+            ["partner_id", "currency_id"],
             [
-                "partner_id",
-                "move_id",
-                "move_name",
-                "invoice_date",
-                "date_maturity",
-                "amount_currency",
-                "amount_residual",
-                "amount_residual_currency",
-                "currency_id",
-                "company_currency_id",
+                "amount_residual:sum",
+                "amount_residual_currency:sum",
+                "id:array_agg",
+                "move_id:count_distinct",
+                "move_name:array_agg",
+                "date_maturity:min",
+                "invoice_date:min",
             ],
-            order="date_maturity, id",
+            order="partner_id, currency_id",
         )
+        summaries = {}
+        for partner, currency, amount, amount_currency, ids, move_count, names, oldest_due, oldest_invoice in groups:
+            if not partner:
+                continue
+            oldest = oldest_due if date_basis != "invoice_date" else (oldest_invoice or oldest_due)
+            summary = summaries.setdefault(
+                partner,
+                {
+                    "move_line_ids": [],
+                    "invoice_count": 0,
+                    "invoice_names": set(),
+                    "amount_overdue": 0.0,
+                    "amounts_by_currency": [],
+                    "max_days_overdue": 0,
+                },
+            )
+            summary["move_line_ids"] += ids
+            summary["invoice_count"] += move_count
+            summary["invoice_names"].update(names)
+            summary["amount_overdue"] += amount
+            summary["amounts_by_currency"].append((currency, amount_currency))
+            summary["max_days_overdue"] = max(summary["max_days_overdue"], (as_of_date - oldest).days)
         result = {}
-        for partner, partner_lines in lines.grouped("partner_id").items():
-            if partner and self._match_amount(sum(partner_lines.mapped("amount_residual"))):
-                result[partner] = partner_lines
+        for partner, summary in summaries.items():
+            if self._match_amount(summary["amount_overdue"]):
+                summary["move_line_ids"].sort()
+                summary["invoice_names"] = ", ".join(sorted(summary["invoice_names"]))
+                result[partner] = summary
         return result
 
     # -------------------------------------------------------------------------

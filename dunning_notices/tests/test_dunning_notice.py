@@ -179,20 +179,20 @@ class TestDunningNotice(DunningTestCommon):
 
     @mute_logger("odoo.addons.dunning_notices.models.dunning_notice")
     def test_failure_of_one_notice_keeps_the_others(self):
-        original = DunningNotice._deliver
+        original = DunningNotice._prepare_message_values
 
-        def failing_deliver(notice, *args, **kwargs):
+        def failing_prepare(notice, *args, **kwargs):
             if notice.partner_id == self.beta:
-                raise RuntimeError("SMTP refused beta")
+                raise RuntimeError("Template error for beta")
             return original(notice, *args, **kwargs)
 
-        with patch.object(DunningNotice, "_deliver", failing_deliver):
+        with patch.object(DunningNotice, "_prepare_message_values", failing_prepare):
             wizard, _action = self._send()
         notices = wizard.notice_ids
         beta = notices.filtered(lambda n: n.partner_id == self.beta)
         self.assertEqual(beta.state, "error")
         self.assertEqual(beta.delivery_state, "error")
-        self.assertIn("SMTP refused beta", beta.error_message)
+        self.assertIn("Template error for beta", beta.error_message)
         self.assertFalse(beta.message_id)
         self.assertEqual((notices - beta).mapped("state"), ["done", "done"])
         # the user retries: the same notice is delivered once, under the same number
@@ -201,6 +201,34 @@ class TestDunningNotice(DunningTestCommon):
         self.assertEqual(beta.state, "done")
         self.assertTrue(beta.message_id)
         self.assertEqual(self.env["dunning.notice"].search_count([("partner_id", "=", self.beta.id)]), 1)
+
+    @mute_logger("odoo.addons.dunning_notices.models.dunning_notice")
+    def test_failed_batch_post_isolates_the_faulty_notice(self):
+        """The messages of a batch are created together; when that fails, they are posted one by one and
+        only the notice at fault is in error, with nothing of it left half-made."""
+        original = DunningNotice._post_messages
+
+        def failing_post(model, posts):
+            if any(notice.partner_id == self.beta for notice in posts):
+                model.env["mail.message"].create({"body": "half-made", "model": "res.partner", "res_id": self.beta.id})
+                raise ValueError("Constraint broken by beta")
+            return original(model, posts)
+
+        messages_before = self.beta.message_ids
+        with patch.object(DunningNotice, "_post_messages", failing_post):
+            wizard, _action = self._send()
+        notices = wizard.notice_ids
+        beta = notices.filtered(lambda n: n.partner_id == self.beta)
+        self.assertEqual(beta.state, "error")
+        self.assertIn("Constraint broken by beta", beta.error_message)
+        self.assertEqual(self.beta.message_ids, messages_before, "the failed post left nothing behind")
+        others = notices - beta
+        self.assertEqual(others.mapped("state"), ["done", "done"])
+        self.assertEqual(len(others.message_id), 2)
+        emailed = others.filtered("to_email")
+        self.assertEqual(
+            len(self.env["mail.mail"].search([("mail_message_id", "in", emailed.message_id.ids)])), len(emailed)
+        )
 
     def test_large_run_goes_through_the_queue(self):
         partners = self.env["res.partner"].create(
@@ -243,9 +271,9 @@ class TestDunningNotice(DunningTestCommon):
         notices = wizard.notice_ids
         self.assertEqual(set(notices.mapped("state")), {"queued"})
         calls = []
-        original = DunningNotice._deliver
+        original = DunningNotice._prepare_message_values
 
-        def crashing_deliver(notice, *args, **kwargs):
+        def crashing_prepare(notice, *args, **kwargs):
             calls.append(notice)
             if len(calls) == 10:
                 raise KeyboardInterrupt("worker killed")  # not an error of the notice: the worker dies
@@ -256,7 +284,7 @@ class TestDunningNotice(DunningTestCommon):
             self.assertRaises(KeyboardInterrupt),
             self.env.cr.savepoint(),
             self.mock_mail_gateway(),
-            patch.object(DunningNotice, "_deliver", crashing_deliver),
+            patch.object(DunningNotice, "_prepare_message_values", crashing_prepare),
         ):
             self.env["dunning.notice"]._cron_process_queue()
         self.env.invalidate_all()

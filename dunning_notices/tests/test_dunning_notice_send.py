@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
@@ -235,4 +236,38 @@ class TestDunningNoticeSendQueries(DunningTestCommon):
             count = self.cr.sql_log_count - count0
         self.assertEqual(len(wizard.line_ids), size)
         self.assertEqual(wizard.amount_overdue, size * invoices_each * 100)
+        return count
+
+    def test_queue_batch_query_count_does_not_grow(self):
+        """Emailing a batch of notices costs the same queries for 5 notices as for 30: messages, emails
+        and notifications are created per batch, not per notice (message_post costs 16 a notice)."""
+        counts = {size: self._queue_batch_queries(size) for size in (5, 30)}
+        self.assertEqual(counts[5], counts[30])
+
+    def _queue_batch_queries(self, size):
+        self.level_early.attach_notice_pdf = False  # the HTML email alone; a PDF costs a rendering each
+        partners = self.env["res.partner"].create(
+            [{"name": f"Batch {size} {i:03d}", "email": f"batch{size}.{i}@example.com"} for i in range(size)]
+        )
+        for partner in partners:
+            self._invoice(partner, date(2026, 6, 1), 100, due=date(2026, 6, 10))
+        form = self._wizard_form()
+        for partner in partners:
+            form.partner_ids.add(partner)
+        wizard = self._apply(form)
+        wizard.line_ids.write({"to_email": True, "to_print": False})
+        with patch("odoo.addons.dunning_notices.models.dunning_notice.SYNC_PROCESS_LIMIT", 0):
+            wizard.action_send()  # all to the queue
+        notices = wizard.notice_ids
+        self.assertEqual(set(notices.mapped("state")), {"queued"})
+        self.env.flush_all()
+        self.env.invalidate_all()
+        with self.assertQueryCount(70), self.mock_mail_gateway():  # the bound for a batch of up to 100
+            count0 = self.cr.sql_log_count
+            notices._process()
+            self.env.flush_all()
+            count = self.cr.sql_log_count - count0
+        self.assertEqual(set(notices.mapped("state")), {"done"})
+        self.assertEqual(self.env["mail.mail"].search_count([("mail_message_id", "in", notices.message_id.ids)]), size)
+        self.assertEqual(len(notices.message_id.notification_ids), size)
         return count

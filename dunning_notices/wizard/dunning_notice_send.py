@@ -168,23 +168,38 @@ class DunningNoticeSend(models.TransientModel):
         self.ensure_one()
         if self.state == "sent":
             raise UserError(self.env._("These notices were already sent; open the wizard again for a new run."))
-        lines_by_partner = self.level_id._get_overdue_lines_by_partner(
-            self.as_of_date, self.date_basis, self._get_partner_domain()
+        overdue = self.level_id._get_overdue_by_partner(self.as_of_date, self.date_basis, self._get_partner_domain())
+        # one query for the names (the order of the list) and emails of all the customers found
+        partners = (
+            self.env["res.partner"]
+            .with_context(active_test=False)
+            .search_fetch([("id", "in", [partner.id for partner in overdue])], ["name", "email"], order="name, id")
         )
-        partners = self.env["res.partner"].concat(*lines_by_partner).sorted(lambda p: (p.name or "", p.id))
         recipients = partners._get_dunning_recipients()
-        self.line_ids = [Command.clear()] + [
-            Command.create(
+        # a second Apply replaces the lines; a transient model's rows, deleted with their recipients
+        self.env.flush_all()
+        self.env.cr.execute(SQL("DELETE FROM dunning_notice_send_line WHERE wizard_id = %s", self.id))
+        self.env["dunning.notice.send.line"]._insert_lines(
+            self,
+            [
                 {
                     "partner_id": partner.id,
-                    "move_line_ids_data": lines_by_partner[partner].ids,
-                    "recipient_ids": [Command.set(recipients[partner].ids)],
+                    "move_line_ids_data": summary["move_line_ids"],
+                    "invoice_count": summary["invoice_count"],
+                    "invoice_names": summary["invoice_names"],
+                    "amount_overdue": summary["amount_overdue"],
+                    "amounts_by_currency_data": [
+                        [currency.id, amount] for currency, amount in summary["amounts_by_currency"]
+                    ],
+                    "max_days_overdue": summary["max_days_overdue"],
+                    "recipient_ids": recipients[partner].ids,
                     "to_email": bool(recipients[partner]),
                     "to_print": not recipients[partner],
                 }
-            )
-            for partner in partners
-        ]
+                for partner in partners
+                for summary in [overdue[partner]]
+            ],
+        )
         self.filters_applied = True
         return self._reopen()
 
@@ -205,15 +220,33 @@ class DunningNoticeSend(models.TransientModel):
         lines._check_email_recipients()
         if lines.filtered("to_email") and not self.mail_template_id:
             raise UserError(self.env._("Choose an email template to email the notices."))
-        # no "created" log nor creator subscription: thousands of notices per run, their story is the customer's
+        # no "created" log, follower or tracking: thousands of notices per run, their story is the customer's
         notices = (
             self.env["dunning.notice"]
-            .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+            .with_context(tracking_disable=True)
             .create(lines._prepare_notice_vals())
+            .with_env(self.env)
         )
         self.write({"state": "sent", "notice_ids": [Command.set(notices.ids)]})
         notices._process_or_enqueue()
         return self._get_result_action()
+
+    def _prepare_notice_vals(self):
+        """The values the notices of this run share."""
+        self.ensure_one()
+        return {
+            "company_id": self.company_id.id,
+            "level_id": self.level_id.id,
+            "sender_user_id": self.sender_user_id.id,
+            "sender_name": self.sender_name,
+            "sender_email": self.sender_email,
+            "sender_phone": self.sender_phone,
+            "as_of_date": self.as_of_date,
+            "date_basis": self.date_basis,
+            "report_id": self.report_id.id,
+            "mail_template_id": self.mail_template_id.id,
+            "attach_invoices": self.attach_invoices,
+        }
 
     def _get_result_action(self):
         notices = self.notice_ids
