@@ -6,3 +6,4 @@ from . import dunning_notice_line
 from . import res_partner
 from . import account_move
 from . import mail_template
+from . import ir_actions_report

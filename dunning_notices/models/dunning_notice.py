@@ -1,7 +1,7 @@
 import logging
 import os
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 
 from markupsafe import Markup, escape
@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
-from odoo.tools import SQL, clean_context, formataddr
+from odoo.tools import SQL, clean_context, formataddr, split_every
 from odoo.tools.misc import find_in_path
 
 from .res_company import DATE_BASIS_SELECTION
@@ -26,6 +26,16 @@ _wkhtmltopdf_patched = None
 def format_amounts_by_currency(env, amounts_by_currency):
     """'1,200.00 € + $ 300.00' from [(currency, amount)]."""
     return " + ".join(tools.format_amount(env, amount, currency) for currency, amount in amounts_by_currency)
+
+
+def _get_future_result(future):
+    """The result of a PDF rendering started earlier; None (render again) when it failed."""
+    if future is None:
+        return None
+    if future.exception():
+        _logger.info("A dunning notice PDF failed to render in batch", exc_info=future.exception())
+        return None
+    return future.result()
 
 
 def _is_wkhtmltopdf_patched():
@@ -298,15 +308,17 @@ class DunningNotice(models.Model):
         if not notices:
             return
         notices._create_snapshot_lines()
-        rendered = notices._render_mail_values()
-        pdf_contents = notices._render_pdf_contents_batch()
+        pdf_futures = notices._start_pdf_rendering()
+        rendered = notices._render_mail_values()  # while wkhtmltopdf runs
         posts = {}
         for notice in notices:
-            # attachments are written to the database: a savepoint undoes a failed notice's only
-            writes = notice._needs_pdf() or (notice.to_email and (notice.attach_invoices or notice.id not in rendered))
+            # invoice PDFs are stored, a template rendered alone may query: a savepoint undoes a failed
+            # notice's work only; the others are prepared in memory
+            writes = notice.to_email and (notice.attach_invoices or notice.id not in rendered)
             try:
                 with self.env.cr.savepoint() if writes else nullcontext():
-                    posts[notice] = notice._prepare_message_values(rendered.get(notice.id), pdf_contents.get(notice.id))
+                    pdf_content = _get_future_result(pdf_futures.get(notice.id))
+                    posts[notice] = notice._prepare_message_values(rendered.get(notice.id), pdf_content)
             except Exception as error:  # noqa: BLE001
                 notice._set_error(error)
         self._post_messages_isolating_failures(posts)
@@ -376,14 +388,15 @@ class DunningNotice(models.Model):
     def _render_mail_values_one_template(self, template):
         return template._generate_template(self.ids, ("subject", "body_html", "email_from", "reply_to"))
 
-    def _render_pdf_contents_batch(self):
-        """Render the PDFs of the notices ahead of their delivery: many notices per wkhtmltopdf call
-        when the engine can split its output, otherwise one call per notice run on all cores at once.
-        A notice missing from the result is rendered on its own in ``_prepare_message_values``."""
+    def _start_pdf_rendering(self):
+        """Start rendering the PDFs of the notices and return {notice id: Future of the PDF}: many
+        notices per wkhtmltopdf call when the engine can split its output, otherwise one process per
+        notice, as many at a time as there are cores, running while the caller goes on. A notice
+        missing from the result, or whose future fails, is rendered on its own later."""
         todo = self.filtered(lambda n: n._needs_pdf() and not n._get_stored_pdf())
         if not todo or (tools.config["test_enable"] and not self.env.context.get("force_report_rendering")):
             return {}
-        contents = {}
+        futures = {}
         for report, notices in todo.grouped("report_id").items():
             try:
                 if _is_wkhtmltopdf_patched():
@@ -392,25 +405,48 @@ class DunningNotice(models.Model):
                         .with_context(report_pdf_no_attachment=True)
                         ._render_qweb_pdf_prepare_streams(report, {}, res_ids=notices.ids)
                     )
-                    contents.update(
-                        {res_id: s["stream"].getvalue() for res_id, s in streams.items() if res_id and s["stream"]}
-                    )
+                    for res_id, stream in streams.items():
+                        if res_id and stream["stream"]:
+                            futures[res_id] = Future()
+                            futures[res_id].set_result(stream["stream"].getvalue())
                 else:
-                    contents.update(notices._render_pdf_contents_parallel(report))
+                    futures.update(notices._start_pdf_processes(report))
             except Exception:
                 _logger.info("Batch PDF rendering failed, rendering notice by notice", exc_info=True)
-        return contents
+        return futures
 
-    def _render_pdf_contents_parallel(self, report):
-        """One QWeb rendering for all the notices, then one wkhtmltopdf process per notice, as many at
-        a time as there are cores; each thread reads the paper format through a cursor of its own."""
+    def _start_pdf_processes(self, report):
+        """One wkhtmltopdf process per notice on a pool of threads, one per core. The HTML is rendered
+        a few notices at a time, so that the first processes start at once and the next notices are
+        rendered while they run. Each thread reads the paper format through a cursor of its own."""
+        workers = min(len(self), os.cpu_count() or 1)
+        dbname, uid, context = self.env.cr.dbname, self.env.uid, dict(self.env.context)
+
+        def run(body, run_kwargs):
+            with Registry(dbname).cursor() as cr:
+                env = api.Environment(cr, uid, context)
+                return env["ir.actions.report"]._run_wkhtmltopdf([body], **run_kwargs)
+
+        futures = {}
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dunning_pdf")
+        try:
+            for notices in split_every(workers, self.ids, self.browse):
+                for notice_id, body, run_kwargs in notices._prepare_pdf_bodies(report):
+                    futures[notice_id] = pool.submit(run, body, run_kwargs)
+        finally:
+            pool.shutdown(wait=False)  # the submitted processes go on; the caller waits on their futures
+        return futures
+
+    def _prepare_pdf_bodies(self, report):
+        """[(notice id, HTML body, arguments of _run_wkhtmltopdf)] from one QWeb rendering of the
+        notices; empty when the HTML cannot be split per notice."""
         report_model = self.env["ir.actions.report"].with_context(debug=False)
         html = report_model._render_qweb_html(report, self.ids, data={"report_type": "pdf", "debug": False})[0]
         bodies, html_ids, header, footer, paperformat_args = report.with_context(debug=False)._prepare_html(
             html, report_model=report.model
         )
         if len(bodies) != len(self) or set(html_ids) != set(self.ids):
-            return {}
+            return []
         run_kwargs = {
             "report_ref": report.id,
             "header": header,
@@ -419,15 +455,7 @@ class DunningNotice(models.Model):
             "specific_paperformat_args": paperformat_args,
             "set_viewport_size": self.env.context.get("set_viewport_size"),
         }
-        dbname, uid, context = self.env.cr.dbname, self.env.uid, dict(self.env.context)
-
-        def run(body):
-            with Registry(dbname).cursor() as cr:
-                env = api.Environment(cr, uid, context)
-                return env["ir.actions.report"]._run_wkhtmltopdf([body], **run_kwargs)
-
-        with ThreadPoolExecutor(max_workers=min(len(bodies), os.cpu_count() or 1)) as pool:
-            return dict(zip(html_ids, pool.map(run, bodies), strict=True))
+        return [(notice_id, body, run_kwargs) for notice_id, body in zip(html_ids, bodies, strict=True)]
 
     def _get_stored_pdf(self):
         self.ensure_one()
@@ -435,29 +463,15 @@ class DunningNotice(models.Model):
             return self.pdf_attachment_id
         return self.report_id.retrieve_attachment(self) if self.report_id.attachment else self.env["ir.attachment"]
 
-    def _render_pdf(self, content=None):
-        """Store the notice PDF as an attachment of the notice (rendered once, reused by the email,
-        the chatter message and later prints)."""
+    def _render_pdf_alone(self):
+        """The notice PDF of a notice left out of (or failed in) the batch rendering."""
         self.ensure_one()
-        attachment = self._get_stored_pdf()
-        if not attachment:
-            if content is None:
-                content, _report_type = (
-                    self.env["ir.actions.report"]
-                    .with_context(report_pdf_no_attachment=True)
-                    ._render_qweb_pdf(self.report_id, self.ids)
-                )
-            attachment = self.env["ir.attachment"].create(
-                {
-                    "name": self._get_pdf_filename(),
-                    "raw": content,
-                    "res_model": self._name,
-                    "res_id": self.id,
-                    "mimetype": "application/pdf",
-                }
-            )
-        self.pdf_attachment_id = attachment
-        return attachment
+        content, _report_type = (
+            self.env["ir.actions.report"]
+            .with_context(report_pdf_no_attachment=True)
+            ._render_qweb_pdf(self.report_id, self.ids)
+        )
+        return content
 
     def _get_invoice_attachments(self):
         """The overdue invoices' PDFs: the one Odoo produced when the invoice was printed or sent, else
@@ -491,17 +505,23 @@ class DunningNotice(models.Model):
         self.ensure_one()
         # The chatter gets its own copy of the notice PDF, owned by the customer, so that everyone who
         # sees the customer can open it (the filestore keeps one file for both).
-        pdf_copies = []
-        if self._needs_pdf():
-            pdf = self._render_pdf(pdf_content)
-            if not self.to_email or self.level_id.attach_notice_pdf:
-                pdf_copies = [(pdf.name, pdf.raw)]
         values = {
             "author_id": (self.sender_user_id.partner_id or self.env.user.partner_id).id,
-            "pdf_copies": pdf_copies,
+            "pdf_to_store": None,  # (name, content) of the notice PDF to store, rendered once for all uses
+            "pdf_attachment_id": False,
+            "pdf_copies": [],
             "attachment_ids": [],
             "partner_ids": [],
         }
+        if self._needs_pdf():
+            if stored := self._get_stored_pdf():  # a retried notice keeps the PDF it had
+                name, content = stored.name, stored.raw
+                values["pdf_attachment_id"] = stored.id
+            else:
+                name, content = self._get_pdf_filename(), pdf_content or self._render_pdf_alone()
+                values["pdf_to_store"] = (name, content)
+            if not self.to_email or self.level_id.attach_notice_pdf:
+                values["pdf_copies"] = [(name, content)]
         if not self.to_email:
             values["body"] = Markup("<p>%s</p>") % self.env._(
                 "Dunning notice %(name)s (%(level)s) printed: %(count)s overdue invoice(s), %(amount)s.",
@@ -537,7 +557,6 @@ class DunningNotice(models.Model):
         some 16 queries a notice). The email is laid out by mail's own notification methods."""
         notices = self.browse().concat(*posts)
         subtype = self.env.ref("dunning_notices.mt_dunning_notice")
-        context = clean_context(self.env.context)
         # where message_post would look the record's company and alias domain up, once per company
         record_company, alias_domain, reply_to = {}, {}, {}
         for company, company_notices in notices.grouped("company_id").items():
@@ -549,19 +568,26 @@ class DunningNotice(models.Model):
                 record_company[notice] = companies[notice.partner_id.id]
                 alias_domain[notice] = domains[notice.partner_id.id]
                 reply_to[notice] = reply_tos[notice.partner_id.id]
-        copies = (
-            self.env["ir.attachment"]
-            .sudo()
-            .with_context(context)
-            .create(
-                [
-                    {"name": name, "raw": raw, "res_model": "res.partner", "res_id": notice.partner_id.id}
-                    for notice, values in posts.items()
-                    for name, raw in values["pdf_copies"]
-                ]
-            )
+        # the notices' PDFs, and the customers' copies of them, in one go; the filestore keeps one file
+        stored_vals = [
+            {"name": name, "raw": raw, "res_model": self._name, "res_id": notice.id, "mimetype": "application/pdf"}
+            for notice, values in posts.items()
+            if values["pdf_to_store"]
+            for name, raw in [values["pdf_to_store"]]
+        ]
+        copy_vals = [
+            {"name": name, "raw": raw, "res_model": "res.partner", "res_id": notice.partner_id.id}
+            for notice, values in posts.items()
+            for name, raw in values["pdf_copies"]
+        ]
+        attachments = self.env(context=clean_context(self.env.context), su=True)["ir.attachment"].create(
+            stored_vals + copy_vals
         )
-        copies_iter = iter(copies)
+        stored_iter = iter(attachments[: len(stored_vals)])
+        for values in posts.values():
+            if values["pdf_to_store"]:
+                values["pdf_attachment_id"] = next(stored_iter).id
+        copies_iter = iter(attachments[len(stored_vals) :])
         msg_vals_list = []
         for notice, values in posts.items():
             author = self.env["res.partner"].browse(values["author_id"])
@@ -589,7 +615,14 @@ class DunningNotice(models.Model):
         messages = self.env["res.partner"].sudo()._message_create(msg_vals_list)
         notices._notify_recipients_by_email(posts, messages, msg_vals_list)
         for notice, message in zip(notices, messages, strict=True):
-            notice.write({"message_id": message.id, "state": "done", "error_message": False})
+            notice.write(
+                {
+                    "message_id": message.id,
+                    "pdf_attachment_id": posts[notice]["pdf_attachment_id"],
+                    "state": "done",
+                    "error_message": False,
+                }
+            )
 
     def _notify_recipients_by_email(self, posts, messages, msg_vals_list):
         """Emails and notifications of the messages posted for the notices ``self``, the way
@@ -641,9 +674,10 @@ class DunningNotice(models.Model):
                     mail_recipients.append((message, recipient_ids))
         if not mail_vals_list:
             return
-        context = clean_context(self.env.context)
-        mails = self.env["mail.mail"].sudo().with_context(context).create(mail_vals_list)
-        self.env["mail.notification"].sudo().with_context(context).create(
+        # no default_* key of the caller's context may leak into the emails (as mail does)
+        env = self.env(context=clean_context(self.env.context), su=True)
+        mails = env["mail.mail"].create(mail_vals_list)
+        env["mail.notification"].create(
             [
                 {
                     "author_id": message.author_id.id,

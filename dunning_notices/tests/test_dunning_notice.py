@@ -1,6 +1,8 @@
 from datetime import date
 from unittest.mock import patch
 
+from markupsafe import Markup
+
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
@@ -122,6 +124,29 @@ class TestDunningNotice(DunningTestCommon):
         html = notice.pdf_attachment_id.raw.decode()  # in test mode reports render as HTML
         for text in (notice.name, self.beta_inv.name, "Friendly reminder", "Beta Ltd", self.env.user.name):
             self.assertIn(text, html)
+
+    def test_notice_pdf_does_not_wait_for_scripts(self):
+        """wkhtmltopdf waits Odoo's report.print_delay (1 s) for scripts; a notice runs none, so its
+        call does not wait (the parameter of the addon can set a delay back), other reports still do."""
+        report_model = self.env["ir.actions.report"]
+        report_class = type(report_model)
+        original = report_class._build_wkhtmltopdf_args
+        delays = []
+
+        def spy(report, *args, **kwargs):
+            command_args = original(report, *args, **kwargs)
+            delays.append(command_args[command_args.index("--javascript-delay") + 1])
+            return command_args
+
+        body = Markup("<html><body><p>Notice</p></body></html>")
+        notice_report = self.env.ref("dunning_notices.action_report_dunning_notice")
+        with patch.object(report_class, "_build_wkhtmltopdf_args", spy):
+            pdf = report_model._run_wkhtmltopdf([body], report_ref=notice_report.id)
+            report_model._run_wkhtmltopdf([body], report_ref="account.account_invoices")
+            self.env["ir.config_parameter"].set_param("dunning_notices.report_print_delay", "250")
+            report_model._run_wkhtmltopdf([body], report_ref=notice_report.id)
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        self.assertEqual(delays, ["0", "1000", "250"])
 
     def test_attach_invoices_reuses_or_generates_pdf(self):
         existing = self.env["ir.attachment"].create(

@@ -1,0 +1,23 @@
+from odoo import models
+
+# Milliseconds wkhtmltopdf waits for scripts once a dunning notice is loaded. Odoo waits
+# ``report.print_delay`` (1 s by default) for every report, which is most of the time of a notice's
+# call: the notice runs no script. A template that adds scripts can set it back with this parameter.
+PRINT_DELAY_PARAM = "dunning_notices.report_print_delay"
+
+
+class IrActionsReport(models.Model):
+    _inherit = "ir.actions.report"
+
+    def _run_wkhtmltopdf(self, bodies, report_ref=False, **kwargs):
+        if report_ref and self._get_report(report_ref).model == "dunning.notice":
+            delay = self.env["ir.config_parameter"].sudo().get_param(PRINT_DELAY_PARAM, "0")
+            self = self.with_context(dunning_notice_print_delay=delay)  # noqa: PLW0642
+        return super()._run_wkhtmltopdf(bodies, report_ref=report_ref, **kwargs)
+
+    def _build_wkhtmltopdf_args(self, *args, **kwargs):
+        command_args = super()._build_wkhtmltopdf_args(*args, **kwargs)
+        delay = self.env.context.get("dunning_notice_print_delay")
+        if delay is not None and "--javascript-delay" in command_args:
+            command_args[command_args.index("--javascript-delay") + 1] = str(delay)
+        return command_args
