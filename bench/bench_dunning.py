@@ -34,6 +34,12 @@ def parse_args():
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--invoices", type=int, default=10, help="invoices per customer")
     parser.add_argument("--pdf-notices", type=int, default=30, help="notices of the PDF stage (0: skip)")
+    parser.add_argument(
+        "--invoice-notices",
+        type=int,
+        default=0,
+        help="notices of the attach-invoices stage, their invoices without PDF",
+    )
     parser.add_argument("--batch-size", type=int, default=50, help="notices per queue batch")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--http-port", type=int, default=8079, help="port serving the report assets")
@@ -382,6 +388,23 @@ def main():
                 content, _type = report.with_user(accountant)._render_qweb_pdf(report, printed.ids)
                 info["notices"] = len(printed)
                 info["PDF KiB"] = len(content) // 1024
+        if args.invoice_notices:
+            level.attach_notice_pdf = False
+            partners = wizard.line_ids.filtered("recipient_ids").partner_id[-args.invoice_notices :]
+            invoice_wizard = run_wizard(uenv, level, partners)
+            invoice_wizard.write({"attach_invoices": True})
+            invoice_wizard.line_ids.write({"to_email": True, "to_print": False})
+            env.cr.commit()
+            with stages.stage("6. send + queue: email + invoice PDFs") as info:
+                invoice_wizard.action_send()
+                env.cr.commit()
+                process_queue(uenv, args.batch_size)
+            notices = invoice_wizard.notice_ids
+            invoices = len(notices.invoice_attachment_ids)
+            elapsed = stages.rows[-1][1]
+            info["notices"] = len(notices.filtered(lambda n: n.state == "done"))
+            info["invoice PDFs"] = invoices
+            info["invoice PDFs/s"] = f"{invoices / elapsed:.2f}"
         env.cr.commit()
         stages.print_table(f"{db} ({args.customers} customers x {args.invoices} invoices, as of {AS_OF})")
 

@@ -1,6 +1,7 @@
 import logging
 import os
 import subprocess
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 
@@ -36,6 +37,52 @@ def _get_future_result(future):
         _logger.info("A dunning notice PDF failed to render in batch", exc_info=future.exception())
         return None
     return future.result()
+
+
+def _run_wkhtmltopdf(env, body, run_kwargs):
+    return env["ir.actions.report"]._run_wkhtmltopdf([body], **run_kwargs)
+
+
+def _render_invoice_pdf(env, invoice_id):
+    return env["ir.actions.report"]._render_qweb_pdf("account.account_invoices", [invoice_id])[0]
+
+
+class _RenderingPool:
+    """Threads running ``func(env, *args)`` each with a cursor and environment of their own, for
+    renderings that wait on wkhtmltopdf processes while the caller goes on. Their work is read-only:
+    the cursor is rolled back. Closing it lets the submitted work finish; their futures carry it.
+    In a test, whose data no other cursor sees, the work runs at once in the caller's environment."""
+
+    def __init__(self, env, workers):
+        self._env = env
+        self._executor = None
+        if not getattr(threading.current_thread(), "testing", False):
+            self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dunning_pdf")
+
+    def submit(self, func, *args):
+        if self._executor:
+            return self._executor.submit(self._run, func, *args)
+        future = Future()
+        try:
+            future.set_result(func(self._env, *args))
+        except Exception as error:  # noqa: BLE001 - handed over with the future, as a thread would
+            future.set_exception(error)
+        return future
+
+    def _run(self, func, *args):
+        env = self._env
+        with Registry(env.cr.dbname).cursor() as cr:
+            try:
+                return func(api.Environment(cr, env.uid, env.context), *args)
+            finally:
+                cr.rollback()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._executor:
+            self._executor.shutdown(wait=False)
 
 
 def _is_wkhtmltopdf_patched():
@@ -309,6 +356,7 @@ class DunningNotice(models.Model):
             return
         notices._create_snapshot_lines()
         pdf_futures = notices._start_pdf_rendering()
+        invoice_pdfs = notices._start_invoice_pdf_rendering()
         rendered = notices._render_mail_values()  # while wkhtmltopdf runs
         posts = {}
         for notice in notices:
@@ -318,7 +366,7 @@ class DunningNotice(models.Model):
             try:
                 with self.env.cr.savepoint() if writes else nullcontext():
                     pdf_content = _get_future_result(pdf_futures.get(notice.id))
-                    posts[notice] = notice._prepare_message_values(rendered.get(notice.id), pdf_content)
+                    posts[notice] = notice._prepare_message_values(rendered.get(notice.id), pdf_content, invoice_pdfs)
             except Exception as error:  # noqa: BLE001
                 notice._set_error(error)
         self._post_messages_isolating_failures(posts)
@@ -418,24 +466,25 @@ class DunningNotice(models.Model):
     def _start_pdf_processes(self, report):
         """One wkhtmltopdf process per notice on a pool of threads, one per core. The HTML is rendered
         a few notices at a time, so that the first processes start at once and the next notices are
-        rendered while they run. Each thread reads the paper format through a cursor of its own."""
+        rendered while they run."""
         workers = min(len(self), os.cpu_count() or 1)
-        dbname, uid, context = self.env.cr.dbname, self.env.uid, dict(self.env.context)
-
-        def run(body, run_kwargs):
-            with Registry(dbname).cursor() as cr:
-                env = api.Environment(cr, uid, context)
-                return env["ir.actions.report"]._run_wkhtmltopdf([body], **run_kwargs)
-
         futures = {}
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dunning_pdf")
-        try:
+        with _RenderingPool(self.env, workers) as pool:
             for notices in split_every(workers, self.ids, self.browse):
                 for notice_id, body, run_kwargs in notices._prepare_pdf_bodies(report):
-                    futures[notice_id] = pool.submit(run, body, run_kwargs)
-        finally:
-            pool.shutdown(wait=False)  # the submitted processes go on; the caller waits on their futures
+                    futures[notice_id] = pool.submit(_run_wkhtmltopdf, body, run_kwargs)
         return futures
+
+    def _start_invoice_pdf_rendering(self):
+        """Start rendering the PDFs of the invoices to attach that have none of their own yet:
+        {invoice id: Future of its PDF}. Each goes through Odoo's invoice report as it would alone,
+        several at a time: most of such a call is wkhtmltopdf waiting, not working."""
+        to_attach = self.filtered(lambda n: n.to_email and n.attach_invoices and not n.invoice_attachment_ids)
+        invoices = to_attach.move_line_ids.move_id.filtered(lambda m: not m.invoice_pdf_report_id)
+        if not invoices or (tools.config["test_enable"] and not self.env.context.get("force_report_rendering")):
+            return {}
+        with _RenderingPool(self.env, min(len(invoices), 3 * (os.cpu_count() or 1))) as pool:
+            return {invoice_id: pool.submit(_render_invoice_pdf, invoice_id) for invoice_id in invoices.ids}
 
     def _prepare_pdf_bodies(self, report):
         """[(notice id, HTML body, arguments of _run_wkhtmltopdf)] from one QWeb rendering of the
@@ -473,10 +522,13 @@ class DunningNotice(models.Model):
         )
         return content
 
-    def _get_invoice_attachments(self):
+    def _get_invoice_attachments(self, invoice_pdfs=None):
         """The overdue invoices' PDFs: the one Odoo produced when the invoice was printed or sent, else
-        one generated now with the current invoice report and kept on the notice."""
+        one generated now with the current invoice report (``invoice_pdfs``: {invoice id: Future} of
+        renderings started earlier) and kept on the notice."""
         self.ensure_one()
+        if self.invoice_attachment_ids:  # a retried notice keeps the PDFs it had
+            return self.invoice_attachment_ids
         moves = self.line_ids.move_id
         existing = moves.invoice_pdf_report_id
         missing = moves.filtered(lambda m: not m.invoice_pdf_report_id)
@@ -485,7 +537,9 @@ class DunningNotice(models.Model):
             report = self.env["ir.actions.report"]
             vals_list = []
             for move in missing:
-                content, _report_type = report._render_qweb_pdf("account.account_invoices", move.ids)
+                content = _get_future_result((invoice_pdfs or {}).get(move.id))
+                if content is None:
+                    content, _report_type = report._render_qweb_pdf("account.account_invoices", move.ids)
                 vals_list.append(
                     {
                         "name": f"{move._get_report_base_filename()}.pdf".replace("/", "_"),
@@ -499,7 +553,7 @@ class DunningNotice(models.Model):
         self.invoice_attachment_ids = existing | generated
         return existing | generated
 
-    def _prepare_message_values(self, mail_values=None, pdf_content=None):
+    def _prepare_message_values(self, mail_values=None, pdf_content=None, invoice_pdfs=None):
         """The customer message of the notice, as ``_post_messages`` takes it: its PDF stored, the
         email rendered and checked."""
         self.ensure_one()
@@ -536,7 +590,7 @@ class DunningNotice(models.Model):
         if not self.recipient_ids:
             raise UserError(self.env._("Notice %(name)s has no recipient to email.", name=self.name))
         rendered = mail_values or self._render_mail_values_one_template(self.mail_template_id)[self.id]
-        invoices = self._get_invoice_attachments() if self.attach_invoices else self.env["ir.attachment"]
+        invoices = self._get_invoice_attachments(invoice_pdfs) if self.attach_invoices else self.env["ir.attachment"]
         values.update(
             body=rendered["body_html"],
             subject=rendered["subject"],

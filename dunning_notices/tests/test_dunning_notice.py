@@ -125,6 +125,48 @@ class TestDunningNotice(DunningTestCommon):
         for text in (notice.name, self.beta_inv.name, "Friendly reminder", "Beta Ltd", self.env.user.name):
             self.assertIn(text, html)
 
+    def test_batch_renders_real_pdfs_of_notice_and_invoices(self):
+        """With wkhtmltopdf itself (tests otherwise render reports as HTML): the notice PDF and the PDF of
+        an invoice that has none come from the batch rendering, stored once and attached to the email."""
+        self.level_early.attach_notice_pdf = True
+        form = self._wizard_form()
+        form.attach_invoices = True
+        wizard = self._apply(form)
+        wizard.line_ids.write({"to_email": False, "to_print": False})
+        wizard.line_ids.filtered(lambda line: line.partner_id == self.alpha).to_email = True
+        started = {}
+        original_notices = DunningNotice._start_pdf_rendering
+        original_invoices = DunningNotice._start_invoice_pdf_rendering
+
+        def spy_notices(notices):
+            started["notices"] = original_notices(notices)
+            return started["notices"]
+
+        def spy_invoices(notices):
+            started["invoices"] = original_invoices(notices)
+            return started["invoices"]
+
+        with (
+            patch.object(DunningNotice, "_start_pdf_rendering", spy_notices),
+            patch.object(DunningNotice, "_start_invoice_pdf_rendering", spy_invoices),
+            patch.object(DunningNotice, "_render_pdf_alone", side_effect=AssertionError("rendered alone")),
+            self.mock_mail_gateway(),
+        ):
+            wizard.with_context(force_report_rendering=True).action_send()
+        notice = wizard.notice_ids
+        self.assertEqual(notice.state, "done", notice.error_message)
+        self.assertEqual(list(started["notices"]), notice.ids)
+        self.assertEqual(list(started["invoices"]), self.alpha_inv.ids)
+        self.assertTrue(notice.pdf_attachment_id.raw.startswith(b"%PDF"))
+        self.assertTrue(notice.invoice_attachment_ids.raw.startswith(b"%PDF"))
+        self.assertEqual(notice.invoice_attachment_ids.raw, started["invoices"][self.alpha_inv.id].result())
+        self.assertEqual(notice.pdf_attachment_id.raw, started["notices"][notice.id].result())
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", notice.message_id.id)])
+        self.assertEqual(
+            sorted(mail.attachment_ids.mapped("name")),
+            sorted([notice._get_pdf_filename(), notice.invoice_attachment_ids.name]),
+        )
+
     def test_notice_pdf_does_not_wait_for_scripts(self):
         """wkhtmltopdf waits Odoo's report.print_delay (1 s) for scripts; a notice runs none, so its
         call does not wait (the parameter of the addon can set a delay back), other reports still do."""
