@@ -395,7 +395,7 @@ def main():
             invoice_wizard.write({"attach_invoices": True})
             invoice_wizard.line_ids.write({"to_email": True, "to_print": False})
             env.cr.commit()
-            with stages.stage("6. send + queue: email + invoice PDFs") as info:
+            with stages.stage("6. send + queue: invoice PDFs") as info:
                 invoice_wizard.action_send()
                 env.cr.commit()
                 process_queue(uenv, args.batch_size)
