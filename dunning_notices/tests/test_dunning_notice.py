@@ -4,7 +4,7 @@ from unittest.mock import patch
 from markupsafe import Markup
 
 from odoo.exceptions import UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.dunning_notices.models.dunning_notice import DunningNotice
@@ -98,6 +98,37 @@ class TestDunningNotice(DunningTestCommon):
         self.assertEqual(mail.attachment_ids, message.attachment_ids)
         # the customer's own followers (not recipients) are not emailed
         self.assertNotIn(self.alpha, mail.recipient_ids)
+
+    def test_employee_recipient_and_subtype_follower_are_notified_as_message_post_would(self):
+        """An employee among the recipients gets the notice in their Odoo inbox, not by email; a contact
+        following the customer's dunning notices gets the email too; other followers get nothing."""
+        clerk = new_test_user(
+            self.env,
+            login="dunning_clerk",
+            email="clerk@example.com",
+            notification_type="inbox",
+            groups="base.group_user",
+        )
+        watcher = self.env["res.partner"].create({"name": "Watcher", "email": "watcher@example.com"})
+        subtype = self.env.ref("dunning_notices.mt_dunning_notice")
+        self.alpha.message_subscribe(partner_ids=watcher.ids, subtype_ids=subtype.ids)
+        bystander = self.env["res.partner"].create({"name": "Bystander", "email": "bystander@example.com"})
+        self.alpha.message_subscribe(partner_ids=bystander.ids)  # default subtypes: not the dunning one
+
+        def edit(line):
+            if line.partner_id == self.alpha:
+                line.extra_emails = "clerk@example.com"
+
+        wizard, _action = self._send(edit=edit)
+        notice = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
+        self.assertIn(clerk.partner_id, notice.recipient_ids)
+        notifications = notice.message_id.notification_ids
+        by_partner = {n.res_partner_id: n.notification_type for n in notifications}
+        self.assertEqual(
+            by_partner, {self.alpha_billing: "email", clerk.partner_id: "inbox", watcher: "email"}, by_partner
+        )
+        mails = self.env["mail.mail"].search([("mail_message_id", "=", notice.message_id.id)])
+        self.assertEqual(mails.recipient_ids, self.alpha_billing | watcher)
 
     def test_print_only_downloads_stored_pdfs(self):
         def edit(line):
