@@ -119,9 +119,20 @@ class DunningNoticeSend(models.TransientModel):
 
     @api.depends("line_ids.amount_overdue")
     def _compute_totals(self):
+        # a stored wizard sums its thousands of lines in the database; one being edited (onchange) in memory
+        stored = self.filtered(lambda wizard: isinstance(wizard.id, int))
+        totals = {
+            wizard: (amount, count)
+            for wizard, amount, count in self.env["dunning.notice.send.line"]._read_group(
+                [("wizard_id", "in", stored.ids)], ["wizard_id"], ["amount_overdue:sum", "__count"]
+            )
+        }
         for wizard in self:
-            wizard.amount_overdue = sum(wizard.line_ids.mapped("amount_overdue"))
-            wizard.line_count = len(wizard.line_ids)
+            if wizard in stored:
+                wizard.amount_overdue, wizard.line_count = totals.get(wizard, (0.0, 0))
+            else:
+                wizard.amount_overdue = sum(wizard.line_ids.mapped("amount_overdue"))
+                wizard.line_count = len(wizard.line_ids)
 
     @api.onchange(
         "level_id",
