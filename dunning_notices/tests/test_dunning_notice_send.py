@@ -2,8 +2,8 @@ from datetime import date
 from unittest.mock import patch
 
 from odoo import Command
-from odoo.exceptions import UserError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import AS_OF, DunningTestCommon
 
@@ -178,6 +178,13 @@ class TestDunningNoticeSend(DunningTestCommon):
         line = self._lines_by_partner(wizard)[self.dan]
         with self.assertRaisesRegex(ValidationError, "invalid email address not-an-email"):
             line.extra_emails = "ok@example.com, not-an-email"
+
+    def test_another_users_wizard_cannot_be_filled(self):
+        wizard = self._wizard_form().save()
+        other = new_test_user(self.env, login="other_dunning_accountant", groups="account.group_account_invoice")
+        with self.assertRaises(AccessError):
+            wizard.with_user(other).action_apply_filters()
+        self.assertFalse(wizard.line_ids)
 
     def test_email_without_address_is_refused_before_anything_is_created(self):
         form = self._wizard_form()

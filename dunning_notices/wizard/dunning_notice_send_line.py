@@ -56,6 +56,7 @@ class DunningNoticeSendLine(models.TransientModel):
         the stored fields, ``recipient_ids`` a list of ids. The ORM would insert a few thousand lines
         100 rows per query and make Apply Filters grow with the number of customers; these rows are
         plain values of a transient model, with no computed field or constraint to run."""
+        wizard.check_access("write")  # a transient record: only its creator may fill it
         self.check_access("create")
         self.env.flush_all()
         user_id = self.env.uid
