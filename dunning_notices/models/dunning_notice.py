@@ -687,16 +687,16 @@ class DunningNotice(models.Model):
         followers = self.env["mail.followers"]._get_recipient_data(partners, "comment", subtype.id, pids=[])
         pids = {pid for values in msg_vals_list for pid in values["partner_ids"]}
         direct = self.env["mail.followers"]._get_recipient_data(None, "comment", subtype.id, pids=pids)[0]
-        # message_post does not notify the user posting
-        real_author_id = self.env.user.partner_id.id if self.env.user.active else False
         ancestors = self._get_thread_references(partners, messages)
         mail_vals_list, mail_recipients = [], []
         for notice, message, msg_vals in zip(self, messages, msg_vals_list, strict=True):
             record = notice.partner_id.sudo().with_company(notice.company_id)._fallback_lang()
+            # message_post does not notify who posts: the user, or the author when the cron posts
+            author_id = self.env.user.partner_id.id if self.env.user.active else msg_vals["author_id"]
             recipients = {pid: direct[pid] for pid in msg_vals["partner_ids"] if pid in direct}
             recipients.update(followers.get(record.id, {}))
             recipients_data = [
-                data for pid, data in recipients.items() if pid != real_author_id and data["active"] is not False
+                data for pid, data in recipients.items() if pid != author_id and data["active"] is not False
             ]
             render_msg_vals = {**msg_vals, "tracking_value_ids": []}
             inbox = [data for data in recipients_data if data["notif"] == "inbox"]
