@@ -1,4 +1,7 @@
+import functools
+import io
 import logging
+import math
 import os
 import subprocess
 import threading
@@ -12,6 +15,7 @@ from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
 from odoo.tools import SQL, clean_context, formataddr, split_every
 from odoo.tools.misc import find_in_path
+from odoo.tools.pdf import PdfFileReader, PdfFileWriter
 
 from .res_company import DATE_BASIS_SELECTION
 
@@ -20,6 +24,8 @@ _logger = logging.getLogger(__name__)
 # Notices processed before the wizard returns; larger runs go to the queue (cron).
 SYNC_PROCESS_LIMIT = 20
 QUEUE_BATCH_SIZE = 50
+# Notices printed by one wkhtmltopdf call, with the build of patched Qt that can print several.
+PDF_NOTICES_PER_CALL = 10
 
 _wkhtmltopdf_patched = None
 
@@ -39,8 +45,56 @@ def _get_future_result(future):
     return future.result()
 
 
-def _run_wkhtmltopdf(env, body, run_kwargs):
-    return env["ir.actions.report"]._run_wkhtmltopdf([body], **run_kwargs)
+def _run_wkhtmltopdf(env, bodies, run_kwargs):
+    return env["ir.actions.report"]._run_wkhtmltopdf(bodies, **run_kwargs)
+
+
+def _split_pdf_per_document(content, count):
+    """The PDF of ``count`` documents printed in one wkhtmltopdf call, split per document the way
+    ``ir.actions.report`` splits a report of several records: a page each, else at the top-level
+    outlines (the patched Qt build writes them); None when it cannot be split."""
+    reader = PdfFileReader(io.BytesIO(content))
+    num_pages = len(reader.pages)
+    if num_pages == count:
+        starts = list(range(count))
+    else:
+        root = reader.trailer["/Root"]
+        if "/Outlines" not in root or "/First" not in root["/Outlines"]:
+            return None
+        starts, node = [], root["/Outlines"]["/First"]
+        while True:
+            starts.append(root["/Dests"][node["/Dest"]][0])
+            if "/Next" not in node:
+                break
+            node = node["/Next"]
+        starts = sorted(set(starts))
+        if len(starts) != count or starts[0] != 0:
+            return None
+    parts = []
+    for start, end in zip(starts, [*starts[1:], num_pages], strict=True):
+        writer = PdfFileWriter()
+        add_page = getattr(writer, "add_page", None) or writer.addPage  # PyPDF2 2.x / 1.x
+        for page in range(start, end):
+            add_page(reader.pages[page])
+        stream = io.BytesIO()
+        writer.write(stream)
+        parts.append(stream.getvalue())
+    return parts
+
+
+def _split_into(parts, pdf):
+    """Done callback of a wkhtmltopdf call of several notices: resolve each notice's future."""
+    try:
+        contents = _split_pdf_per_document(pdf.result(), len(parts))
+    except Exception as error:  # noqa: BLE001 - handed over with each notice's future
+        contents = error
+    if not isinstance(contents, list):  # the notices are rendered alone later
+        error = contents or ValueError("the PDF of several dunning notices cannot be split per notice")
+        for part in parts:
+            part.set_exception(error)
+        return
+    for part, content in zip(parts, contents, strict=True):
+        part.set_result(content)
 
 
 def _render_invoice_pdf(env, invoice_id):
@@ -437,42 +491,49 @@ class DunningNotice(models.Model):
         return template._generate_template(self.ids, ("subject", "body_html", "email_from", "reply_to"))
 
     def _start_pdf_rendering(self):
-        """Start rendering the PDFs of the notices and return {notice id: Future of the PDF}: many
-        notices per wkhtmltopdf call when the engine can split its output, otherwise one process per
-        notice, as many at a time as there are cores, running while the caller goes on. A notice
-        missing from the result, or whose future fails, is rendered on its own later."""
+        """Start rendering the PDFs of the notices and return {notice id: Future of the PDF}, the
+        processes running while the caller goes on. A notice missing from the result, or whose future
+        fails, is rendered on its own later."""
         todo = self.filtered(lambda n: n._needs_pdf() and not n._get_stored_pdf())
         if not todo or (tools.config["test_enable"] and not self.env.context.get("force_report_rendering")):
             return {}
         futures = {}
         for report, notices in todo.grouped("report_id").items():
             try:
-                if _is_wkhtmltopdf_patched():
-                    streams = (
-                        self.env["ir.actions.report"]
-                        .with_context(report_pdf_no_attachment=True)
-                        ._render_qweb_pdf_prepare_streams(report, {}, res_ids=notices.ids)
-                    )
-                    for res_id, stream in streams.items():
-                        if res_id and stream["stream"]:
-                            futures[res_id] = Future()
-                            futures[res_id].set_result(stream["stream"].getvalue())
-                else:
-                    futures.update(notices._start_pdf_processes(report))
+                futures.update(notices._start_pdf_processes(report))
             except Exception:
                 _logger.info("Batch PDF rendering failed, rendering notice by notice", exc_info=True)
         return futures
 
     def _start_pdf_processes(self, report):
-        """One wkhtmltopdf process per notice on a pool of threads, one per core. The HTML is rendered
-        a few notices at a time, so that the first processes start at once and the next notices are
+        """wkhtmltopdf processes on a pool of threads, one per core. With the wkhtmltopdf build of
+        patched Qt, each process prints a core's share of the notices, split per notice afterwards as
+        Odoo splits a report; with the others, one process per notice. The HTML is rendered one
+        process's worth at a time, so that the first processes start at once and the next notices are
         rendered while they run."""
         workers = min(len(self), os.cpu_count() or 1)
+        per_process = 1
+        if _is_wkhtmltopdf_patched():
+            # a few notices per call, as many calls on each core: the cores start soon, the rest of the
+            # HTML renders meanwhile, and they finish together
+            calls = workers * math.ceil(len(self) / (workers * PDF_NOTICES_PER_CALL))
+            per_process = math.ceil(len(self) / calls)
         futures = {}
         with _RenderingPool(self.env, workers) as pool:
-            for notices in split_every(workers, self.ids, self.browse):
-                for notice_id, body, run_kwargs in notices._prepare_pdf_bodies(report):
-                    futures[notice_id] = pool.submit(_run_wkhtmltopdf, body, run_kwargs)
+            for notices in split_every(per_process, self.ids, self.browse):
+                items = notices._prepare_pdf_bodies(report)
+                if not items:
+                    continue
+                run_kwargs = items[0][2]
+                pdf = pool.submit(_run_wkhtmltopdf, [body for _id, body, _kwargs in items], run_kwargs)
+                if len(items) == 1:
+                    futures[items[0][0]] = pdf
+                    continue
+                parts = [Future() for _item in items]
+                pdf.add_done_callback(functools.partial(_split_into, parts))
+                futures.update(
+                    {notice_id: part for (notice_id, _body, _kwargs), part in zip(items, parts, strict=True)}
+                )
         return futures
 
     def _start_invoice_pdf_rendering(self):

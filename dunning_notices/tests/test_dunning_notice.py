@@ -1,15 +1,28 @@
+import io
 from datetime import date
 from unittest.mock import patch
 
 from markupsafe import Markup
+from reportlab.pdfgen import canvas
 
 from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.pdf import PdfFileReader
 
-from odoo.addons.dunning_notices.models.dunning_notice import DunningNotice
+from odoo.addons.dunning_notices.models.dunning_notice import DunningNotice, _split_pdf_per_document
 
 from .common import DunningTestCommon
+
+
+def _pdf_of_pages(texts):
+    stream = io.BytesIO()
+    pdf = canvas.Canvas(stream)
+    for text in texts:
+        pdf.drawString(100, 700, text)
+        pdf.showPage()
+    pdf.save()
+    return stream.getvalue()
 
 
 @tagged("post_install", "-at_install")
@@ -197,6 +210,44 @@ class TestDunningNotice(DunningTestCommon):
             sorted(mail.attachment_ids.mapped("name")),
             sorted([notice._get_pdf_filename(), notice.invoice_attachment_ids.name]),
         )
+
+    def test_patched_wkhtmltopdf_prints_several_notices_per_call(self):
+        """With the wkhtmltopdf of patched Qt, one call prints several notices (here: a stand-in printing
+        a page per document, as the real one does for one-page notices); each notice gets its page."""
+        more = self.env["res.partner"].create(
+            [{"name": f"Patched {i}", "email": f"p{i}@example.com"} for i in range(3)]
+        )
+        for partner in more:
+            self._invoice(partner, date(2026, 6, 1), 10, due=date(2026, 6, 2))
+        self.level_early.attach_notice_pdf = True
+        wizard = self._apply(self._wizard_form())
+        wizard.line_ids.write({"to_email": False, "to_print": True})
+        calls = []
+
+        def fake_wkhtmltopdf(report, bodies, **kwargs):
+            calls.append(len(bodies))
+            return _pdf_of_pages([f"notice {index}" for index in range(len(bodies))])
+
+        report_class = type(self.env["ir.actions.report"])
+        with (
+            patch("odoo.addons.dunning_notices.models.dunning_notice._is_wkhtmltopdf_patched", return_value=True),
+            patch.object(report_class, "_run_wkhtmltopdf", fake_wkhtmltopdf),
+            patch.object(DunningNotice, "_render_pdf_alone", side_effect=AssertionError("rendered alone")),
+        ):
+            wizard.with_context(force_report_rendering=True).action_send()
+        notices = wizard.notice_ids
+        self.assertEqual(set(notices.mapped("state")), {"done"})
+        self.assertEqual(sum(calls), len(notices))
+        self.assertLess(len(calls), len(notices), "several notices per call")
+        for notice in notices:
+            self.assertEqual(len(PdfFileReader(io.BytesIO(notice.pdf_attachment_id.raw)).pages), 1)
+
+    def test_split_pdf_per_document(self):
+        three_pages = _pdf_of_pages(["a", "b", "c"])
+        parts = _split_pdf_per_document(three_pages, 3)
+        self.assertEqual([len(PdfFileReader(io.BytesIO(part)).pages) for part in parts], [1, 1, 1])
+        # more pages than documents and no outline to tell where each starts: not split
+        self.assertIsNone(_split_pdf_per_document(three_pages, 2))
 
     def test_notice_pdf_does_not_wait_for_scripts(self):
         """wkhtmltopdf waits Odoo's report.print_delay (1 s) for scripts; a notice runs none, so its
