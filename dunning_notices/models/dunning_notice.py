@@ -1,22 +1,24 @@
 import functools
-import io
 import logging
 import math
 import os
-import subprocess
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import nullcontext
 
 from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError
-from odoo.modules.registry import Registry
 from odoo.tools import SQL, clean_context, formataddr, split_every
-from odoo.tools.misc import find_in_path
-from odoo.tools.pdf import PdfFileReader, PdfFileWriter
 
+from ..tools.pdf_rendering import (
+    RenderingPool,
+    get_future_result,
+    is_wkhtmltopdf_patched,
+    render_invoice_pdf,
+    run_wkhtmltopdf,
+    split_into,
+)
 from .res_company import DATE_BASIS_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -24,134 +26,14 @@ _logger = logging.getLogger(__name__)
 # Notices processed before the wizard returns; larger runs go to the queue (cron).
 SYNC_PROCESS_LIMIT = 20
 QUEUE_BATCH_SIZE = 50
-# Notices printed by one wkhtmltopdf call, with the build of patched Qt that can print several.
+# Notices printed by one wkhtmltopdf call with the build of patched Qt that can print several; with
+# the others, notices whose HTML is rendered at once before their processes start, one per notice.
 PDF_NOTICES_PER_CALL = 10
-
-_wkhtmltopdf_patched = None
 
 
 def format_amounts_by_currency(env, amounts_by_currency):
     """'1,200.00 € + $ 300.00' from [(currency, amount)]."""
     return " + ".join(tools.format_amount(env, amount, currency) for currency, amount in amounts_by_currency)
-
-
-def _get_future_result(future):
-    """The result of a PDF rendering started earlier; None (render again) when it failed."""
-    if future is None:
-        return None
-    if future.exception():
-        _logger.info("A dunning notice PDF failed to render in batch", exc_info=future.exception())
-        return None
-    return future.result()
-
-
-def _run_wkhtmltopdf(env, bodies, run_kwargs):
-    return env["ir.actions.report"]._run_wkhtmltopdf(bodies, **run_kwargs)
-
-
-def _split_pdf_per_document(content, count):
-    """The PDF of ``count`` documents printed in one wkhtmltopdf call, split per document the way
-    ``ir.actions.report`` splits a report of several records: a page each, else at the top-level
-    outlines (the patched Qt build writes them); None when it cannot be split."""
-    reader = PdfFileReader(io.BytesIO(content))
-    num_pages = len(reader.pages)
-    if num_pages == count:
-        starts = list(range(count))
-    else:
-        root = reader.trailer["/Root"]
-        if "/Outlines" not in root or "/First" not in root["/Outlines"]:
-            return None
-        starts, node = [], root["/Outlines"]["/First"]
-        while True:
-            starts.append(root["/Dests"][node["/Dest"]][0])
-            if "/Next" not in node:
-                break
-            node = node["/Next"]
-        starts = sorted(set(starts))
-        if len(starts) != count or starts[0] != 0:
-            return None
-    parts = []
-    for start, end in zip(starts, [*starts[1:], num_pages], strict=True):
-        writer = PdfFileWriter()
-        add_page = getattr(writer, "add_page", None) or writer.addPage  # PyPDF2 2.x / 1.x
-        for page in range(start, end):
-            add_page(reader.pages[page])
-        stream = io.BytesIO()
-        writer.write(stream)
-        parts.append(stream.getvalue())
-    return parts
-
-
-def _split_into(parts, pdf):
-    """Done callback of a wkhtmltopdf call of several notices: resolve each notice's future."""
-    try:
-        contents = _split_pdf_per_document(pdf.result(), len(parts))
-    except Exception as error:  # noqa: BLE001 - handed over with each notice's future
-        contents = error
-    if not isinstance(contents, list):  # the notices are rendered alone later
-        error = contents or ValueError("the PDF of several dunning notices cannot be split per notice")
-        for part in parts:
-            part.set_exception(error)
-        return
-    for part, content in zip(parts, contents, strict=True):
-        part.set_result(content)
-
-
-def _render_invoice_pdf(env, invoice_id):
-    return env["ir.actions.report"]._render_qweb_pdf("account.account_invoices", [invoice_id])[0]
-
-
-class _RenderingPool:
-    """Threads running ``func(env, *args)`` each with a cursor and environment of their own, for
-    renderings that wait on wkhtmltopdf processes while the caller goes on. Their work is read-only:
-    the cursor is rolled back. Closing it lets the submitted work finish; their futures carry it.
-    In a test, whose data no other cursor sees, the work runs at once in the caller's environment."""
-
-    def __init__(self, env, workers):
-        self._env = env
-        self._executor = None
-        if not getattr(threading.current_thread(), "testing", False):
-            self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dunning_pdf")
-
-    def submit(self, func, *args):
-        if self._executor:
-            return self._executor.submit(self._run, func, *args)
-        future = Future()
-        try:
-            future.set_result(func(self._env, *args))
-        except Exception as error:  # noqa: BLE001 - handed over with the future, as a thread would
-            future.set_exception(error)
-        return future
-
-    def _run(self, func, *args):
-        env = self._env
-        with Registry(env.cr.dbname).cursor() as cr:
-            try:
-                return func(api.Environment(cr, env.uid, env.context), *args)
-            finally:
-                cr.rollback()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        if self._executor:
-            self._executor.shutdown(wait=False)
-
-
-def _is_wkhtmltopdf_patched():
-    """Only the wkhtmltopdf build with patched Qt keeps the outlines that let Odoo split a PDF of
-    many notices per notice; with the others each notice needs a call of its own."""
-    global _wkhtmltopdf_patched  # noqa: PLW0603
-    if _wkhtmltopdf_patched is None:
-        try:
-            out = subprocess.run(
-                [find_in_path("wkhtmltopdf"), "--version"], capture_output=True, check=False, timeout=10
-            ).stdout
-            _wkhtmltopdf_patched = b"patched qt" in out.lower()
-        except (OSError, subprocess.SubprocessError):
-            _wkhtmltopdf_patched = False
-    return _wkhtmltopdf_patched
 
 
 class DunningNotice(models.Model):
@@ -419,7 +301,7 @@ class DunningNotice(models.Model):
             writes = notice.to_email and (notice.attach_invoices or notice.id not in rendered)
             try:
                 with self.env.cr.savepoint() if writes else nullcontext():
-                    pdf_content = _get_future_result(pdf_futures.get(notice.id))
+                    pdf_content = get_future_result(pdf_futures.get(notice.id))
                     posts[notice] = notice._prepare_message_values(rendered.get(notice.id), pdf_content, invoice_pdfs)
             except Exception as error:  # noqa: BLE001
                 notice._set_error(error)
@@ -507,33 +389,31 @@ class DunningNotice(models.Model):
 
     def _start_pdf_processes(self, report):
         """wkhtmltopdf processes on a pool of threads, one per core. With the wkhtmltopdf build of
-        patched Qt, each process prints a core's share of the notices, split per notice afterwards as
-        Odoo splits a report; with the others, one process per notice. The HTML is rendered one
-        process's worth at a time, so that the first processes start at once and the next notices are
-        rendered while they run."""
+        patched Qt, a process prints several notices, split per notice afterwards as Odoo splits a
+        report; with the others, one process per notice. The HTML is rendered a few notices at a time,
+        the first ones alone so that the cores start at once, the next ones while they run."""
         workers = min(len(self), os.cpu_count() or 1)
-        per_process = 1
-        if _is_wkhtmltopdf_patched():
-            # a few notices per call, as many calls on each core: the cores start soon, the rest of the
-            # HTML renders meanwhile, and they finish together
+        if is_wkhtmltopdf_patched():
+            # about PDF_NOTICES_PER_CALL notices a call, as many calls on each core: they end together
             calls = workers * math.ceil(len(self) / (workers * PDF_NOTICES_PER_CALL))
-            per_process = math.ceil(len(self) / calls)
+            per_call = math.ceil(len(self) / calls)
+            chunks = list(split_every(per_call, self.ids))
+        else:
+            per_call = 1
+            chunks = [self.ids[:workers], *split_every(PDF_NOTICES_PER_CALL, self.ids[workers:])]
         futures = {}
-        with _RenderingPool(self.env, workers) as pool:
-            for notices in split_every(per_process, self.ids, self.browse):
-                items = notices._prepare_pdf_bodies(report)
-                if not items:
-                    continue
-                run_kwargs = items[0][2]
-                pdf = pool.submit(_run_wkhtmltopdf, [body for _id, body, _kwargs in items], run_kwargs)
-                if len(items) == 1:
-                    futures[items[0][0]] = pdf
-                    continue
-                parts = [Future() for _item in items]
-                pdf.add_done_callback(functools.partial(_split_into, parts))
-                futures.update(
-                    {notice_id: part for (notice_id, _body, _kwargs), part in zip(items, parts, strict=True)}
-                )
+        with RenderingPool(self.env, workers) as pool:
+            for chunk in chunks:
+                items = self.browse(chunk)._prepare_pdf_bodies(report)
+                for call in split_every(per_call, items):
+                    bodies, run_kwargs = [body for _id, body, _kwargs in call], call[0][2]
+                    pdf = pool.submit(run_wkhtmltopdf, bodies, run_kwargs)
+                    if len(call) == 1:
+                        futures[call[0][0]] = pdf
+                        continue
+                    parts = [Future() for _item in call]
+                    pdf.add_done_callback(functools.partial(split_into, parts))
+                    futures.update({notice_id: part for (notice_id, _b, _k), part in zip(call, parts, strict=True)})
         return futures
 
     def _start_invoice_pdf_rendering(self):
@@ -544,11 +424,11 @@ class DunningNotice(models.Model):
         invoices = to_attach.move_line_ids.move_id.filtered(lambda m: not m.invoice_pdf_report_id)
         if not invoices or (tools.config["test_enable"] and not self.env.context.get("force_report_rendering")):
             return {}
-        with _RenderingPool(self.env, min(len(invoices), 3 * (os.cpu_count() or 1))) as pool:
-            return {invoice_id: pool.submit(_render_invoice_pdf, invoice_id) for invoice_id in invoices.ids}
+        with RenderingPool(self.env, min(len(invoices), 3 * (os.cpu_count() or 1))) as pool:
+            return {invoice_id: pool.submit(render_invoice_pdf, invoice_id) for invoice_id in invoices.ids}
 
     def _prepare_pdf_bodies(self, report):
-        """[(notice id, HTML body, arguments of _run_wkhtmltopdf)] from one QWeb rendering of the
+        """[(notice id, HTML body, arguments of run_wkhtmltopdf)] from one QWeb rendering of the
         notices; empty when the HTML cannot be split per notice."""
         report_model = self.env["ir.actions.report"].with_context(debug=False)
         html = report_model._render_qweb_html(report, self.ids, data={"report_type": "pdf", "debug": False})[0]
@@ -598,7 +478,7 @@ class DunningNotice(models.Model):
             report = self.env["ir.actions.report"]
             vals_list = []
             for move in missing:
-                content = _get_future_result((invoice_pdfs or {}).get(move.id))
+                content = get_future_result((invoice_pdfs or {}).get(move.id))
                 if content is None:
                     content, _report_type = report._render_qweb_pdf("account.account_invoices", move.ids)
                 vals_list.append(

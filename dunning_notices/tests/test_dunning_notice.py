@@ -10,7 +10,8 @@ from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.pdf import PdfFileReader
 
-from odoo.addons.dunning_notices.models.dunning_notice import DunningNotice, _split_pdf_per_document
+from odoo.addons.dunning_notices.models.dunning_notice import DunningNotice
+from odoo.addons.dunning_notices.tools.pdf_rendering import split_pdf_per_document
 
 from .common import DunningTestCommon
 
@@ -230,7 +231,7 @@ class TestDunningNotice(DunningTestCommon):
 
         report_class = type(self.env["ir.actions.report"])
         with (
-            patch("odoo.addons.dunning_notices.models.dunning_notice._is_wkhtmltopdf_patched", return_value=True),
+            patch("odoo.addons.dunning_notices.models.dunning_notice.is_wkhtmltopdf_patched", return_value=True),
             patch.object(report_class, "_run_wkhtmltopdf", fake_wkhtmltopdf),
             patch.object(DunningNotice, "_render_pdf_alone", side_effect=AssertionError("rendered alone")),
         ):
@@ -242,12 +243,12 @@ class TestDunningNotice(DunningTestCommon):
         for notice in notices:
             self.assertEqual(len(PdfFileReader(io.BytesIO(notice.pdf_attachment_id.raw)).pages), 1)
 
-    def test_split_pdf_per_document(self):
+    def testsplit_pdf_per_document(self):
         three_pages = _pdf_of_pages(["a", "b", "c"])
-        parts = _split_pdf_per_document(three_pages, 3)
+        parts = split_pdf_per_document(three_pages, 3)
         self.assertEqual([len(PdfFileReader(io.BytesIO(part)).pages) for part in parts], [1, 1, 1])
         # more pages than documents and no outline to tell where each starts: not split
-        self.assertIsNone(_split_pdf_per_document(three_pages, 2))
+        self.assertIsNone(split_pdf_per_document(three_pages, 2))
 
     def test_notice_pdf_does_not_wait_for_scripts(self):
         """wkhtmltopdf waits Odoo's report.print_delay (1 s) for scripts; a notice runs none, so its
