@@ -296,9 +296,11 @@ class DunningNotice(models.Model):
         rendered = notices._render_mail_values()  # while wkhtmltopdf runs
         posts = {}
         for notice in notices:
-            # invoice PDFs are stored, a template rendered alone may query: a savepoint undoes a failed
-            # notice's work only; the others are prepared in memory
-            writes = notice.to_email and (notice.attach_invoices or notice.id not in rendered)
+            # invoice PDFs are stored, a template or PDF rendered alone queries: a savepoint keeps a
+            # failure to that notice; the others are prepared in memory
+            writes = (notice.to_email and (notice.attach_invoices or notice.id not in rendered)) or (
+                notice._needs_pdf() and notice.id not in pdf_futures
+            )
             try:
                 with self.env.cr.savepoint() if writes else nullcontext():
                     pdf_content = get_future_result(pdf_futures.get(notice.id))
