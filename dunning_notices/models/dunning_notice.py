@@ -26,9 +26,10 @@ _logger = logging.getLogger(__name__)
 # Notices processed before the wizard returns; larger runs go to the queue (cron).
 SYNC_PROCESS_LIMIT = 20
 QUEUE_BATCH_SIZE = 50
-# Notices printed by one wkhtmltopdf call with the build of patched Qt that can print several; with
-# the others, notices whose HTML is rendered at once before their processes start, one per notice.
+# Notices printed by one wkhtmltopdf call, with the build of patched Qt that can print several.
 PDF_NOTICES_PER_CALL = 10
+# Notices whose HTML is rendered at once, with the other builds (one process per notice).
+PDF_HTML_CHUNK = 10
 
 
 def format_amounts_by_currency(env, amounts_by_currency):
@@ -374,12 +375,17 @@ class DunningNotice(models.Model):
     def _render_mail_values_one_template(self, template):
         return template._generate_template(self.ids, ("subject", "body_html", "email_from", "reply_to"))
 
+    def _renders_pdf_files(self):
+        """False in tests, where Odoo renders reports as HTML unless asked otherwise: the batch
+        renderings are left to the notice-by-notice path, which gets that HTML."""
+        return not tools.config["test_enable"] or bool(self.env.context.get("force_report_rendering"))
+
     def _start_pdf_rendering(self):
         """Start rendering the PDFs of the notices and return {notice id: Future of the PDF}, the
         processes running while the caller goes on. A notice missing from the result, or whose future
         fails, is rendered on its own later."""
         todo = self.filtered(lambda n: n._needs_pdf() and not n._get_stored_pdf())
-        if not todo or (tools.config["test_enable"] and not self.env.context.get("force_report_rendering")):
+        if not todo or not self._renders_pdf_files():
             return {}
         futures = {}
         for report, notices in todo.grouped("report_id").items():
@@ -402,7 +408,7 @@ class DunningNotice(models.Model):
             chunks = list(split_every(per_call, self.ids))
         else:
             per_call = 1
-            chunks = [self.ids[:workers], *split_every(PDF_NOTICES_PER_CALL, self.ids[workers:])]
+            chunks = [self.ids[:workers], *split_every(PDF_HTML_CHUNK, self.ids[workers:])]
         futures = {}
         with RenderingPool(self.env, workers) as pool:
             for chunk in chunks:
@@ -424,7 +430,7 @@ class DunningNotice(models.Model):
         several at a time: most of such a call is wkhtmltopdf waiting, not working."""
         to_attach = self.filtered(lambda n: n.to_email and n.attach_invoices and not n.invoice_attachment_ids)
         invoices = to_attach.move_line_ids.move_id.filtered(lambda m: not m.invoice_pdf_report_id)
-        if not invoices or (tools.config["test_enable"] and not self.env.context.get("force_report_rendering")):
+        if not invoices or not self._renders_pdf_files():
             return {}
         with RenderingPool(self.env, min(len(invoices), 3 * (os.cpu_count() or 1))) as pool:
             return {invoice_id: pool.submit(render_invoice_pdf, invoice_id) for invoice_id in invoices.ids}

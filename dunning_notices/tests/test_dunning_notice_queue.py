@@ -44,6 +44,14 @@ class TestQueueConcurrency(BaseCommon):
             cr.commit()
             return partners.ids, notices.ids
 
+    def _dunning_message_count(self, cr, partner_ids):
+        """Dunning messages on these customers, as another connection sees them."""
+        cr.execute(
+            "SELECT count(*) FROM mail_message WHERE model = 'res.partner' AND res_id = ANY(%s) AND subtype_id = %s",
+            [partner_ids, self.env.ref("dunning_notices.mt_dunning_notice").id],
+        )
+        return cr.fetchone()[0]
+
     def _cleanup(self, partner_ids, notice_ids):
         with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
             cr.execute("DELETE FROM dunning_notice WHERE id = ANY(%s)", [notice_ids])
@@ -97,21 +105,11 @@ class TestQueueConcurrency(BaseCommon):
             with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
                 env = self._committed_env(cr)
                 self.assertEqual(set(env["dunning.notice"].browse(notice_ids).mapped("state")), {"queued"})
-                cr.execute(
-                    "SELECT count(*) FROM mail_message WHERE model = 'res.partner' AND res_id = ANY(%s)"
-                    " AND subtype_id = %s",
-                    [partner_ids, self.env.ref("dunning_notices.mt_dunning_notice").id],
-                )
-                self.assertEqual(cr.fetchone()[0], 0)
+                self.assertEqual(self._dunning_message_count(cr, partner_ids), 0)
                 # the restarted worker finishes the queue
                 self.assertEqual(len(env["dunning.notice"]._cron_process_queue(batch_size=10)), 4)
                 cr.commit()
                 self.assertEqual(set(env["dunning.notice"].browse(notice_ids).mapped("state")), {"done"})
-                cr.execute(
-                    "SELECT count(*) FROM mail_message WHERE model = 'res.partner' AND res_id = ANY(%s)"
-                    " AND subtype_id = %s",
-                    [partner_ids, self.env.ref("dunning_notices.mt_dunning_notice").id],
-                )
-                self.assertEqual(cr.fetchone()[0], 4)
+                self.assertEqual(self._dunning_message_count(cr, partner_ids), 4)
         finally:
             self._cleanup(partner_ids, notice_ids)

@@ -118,6 +118,25 @@ class TestDunningNoticeSend(DunningTestCommon):
         self.assertEqual(items.date_maturity, date(2026, 6, 10))
         self.assertEqual(line.amount_overdue, 100 + 500)
 
+    def test_line_names_each_overdue_invoice_once(self):
+        """The customer's line counts and names invoices, not journal items: two overdue instalments of
+        one invoice make one invoice."""
+        term = self.env["account.payment.term"].create(
+            {
+                "name": "Half now, half in 15 days",
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 0}),
+                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 15}),
+                ],
+            }
+        )
+        instalments = self._invoice(self.carol, date(2026, 6, 5), 200, payment_term=term)  # due 5 and 20 June
+        line = self._lines_by_partner(self._apply(self._wizard_form()))[self.carol]
+        self.assertEqual(len(line.move_line_ids), 3)
+        self.assertEqual(line.invoice_count, 2)
+        self.assertEqual(line.invoice_names, ", ".join(sorted([self.carol_inv.name, instalments.name])))
+        self.assertEqual(line.max_days_overdue, 25)
+
     def test_partial_payment_and_credit_note(self):
         self._pay(self.beta_big, 300, date(2026, 6, 20))
         self._credit_note(self.carol, date(2026, 6, 21), 40)

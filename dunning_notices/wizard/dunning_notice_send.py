@@ -187,10 +187,7 @@ class DunningNoticeSend(models.TransientModel):
             .search_fetch([("id", "in", [partner.id for partner in overdue])], ["name", "email"], order="name, id")
         )
         recipients = partners._get_dunning_recipients()
-        # a second Apply replaces the lines; a transient model's rows, deleted with their recipients
-        self.env.flush_all()
-        self.env.cr.execute(SQL("DELETE FROM dunning_notice_send_line WHERE wizard_id = %s", self.id))
-        self.env["dunning.notice.send.line"]._insert_lines(
+        self.env["dunning.notice.send.line"]._replace_lines(
             self,
             [
                 {

@@ -51,14 +51,16 @@ class DunningNoticeSendLine(models.TransientModel):
             )
 
     @api.model
-    def _insert_lines(self, wizard, rows):
-        """Insert the lines of ``wizard`` with their recipients in one query. ``rows`` are dicts of
-        the stored fields, ``recipient_ids`` a list of ids. The ORM would insert a few thousand lines
-        100 rows per query and make Apply Filters grow with the number of customers; these rows are
-        plain values of a transient model, with no computed field or constraint to run."""
+    def _replace_lines(self, wizard, rows):
+        """Replace the lines of ``wizard`` by ``rows`` (dicts of the stored fields, ``recipient_ids`` a
+        list of ids), inserted with their recipients in one query. The ORM would insert a few thousand
+        lines 100 rows per query and make Apply Filters grow with the number of customers; these rows
+        are plain values of a transient model, with no computed field or constraint to run."""
         wizard.check_access("write")  # a transient record: only its creator may fill it
         self.check_access("create")
         self.env.flush_all()
+        # the previous Apply's lines; their recipients go with them (ON DELETE CASCADE)
+        self.env.cr.execute(SQL("DELETE FROM dunning_notice_send_line WHERE wizard_id = %s", wizard.id))
         user_id = self.env.uid
         recipients_field = self._fields["recipient_ids"]
         payload = [{**row, "sequence": sequence} for sequence, row in enumerate(rows)]
