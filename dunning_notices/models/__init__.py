@@ -5,5 +5,5 @@ from . import dunning_notice
 from . import dunning_notice_line
 from . import res_partner
 from . import account_move
-from . import mail_template
+from . import dunning_notice_pdf
 from . import ir_actions_report

@@ -1,24 +1,12 @@
-import functools
 import logging
-import math
-import os
-from concurrent.futures import Future
 from contextlib import nullcontext
 
 from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models, tools
-from odoo.exceptions import UserError
-from odoo.tools import SQL, clean_context, formataddr, split_every
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL, clean_context, formataddr
 
-from ..tools.pdf_rendering import (
-    RenderingPool,
-    get_future_result,
-    is_wkhtmltopdf_patched,
-    render_invoice_pdf,
-    run_wkhtmltopdf,
-    split_into,
-)
 from .res_company import DATE_BASIS_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -26,10 +14,6 @@ _logger = logging.getLogger(__name__)
 # Notices processed before the wizard returns; larger runs go to the queue (cron).
 SYNC_PROCESS_LIMIT = 20
 QUEUE_BATCH_SIZE = 50
-# Notices printed by one wkhtmltopdf call, with the build of patched Qt that can print several.
-PDF_NOTICES_PER_CALL = 10
-# Notices whose HTML is rendered at once, with the other builds (one process per notice).
-PDF_HTML_CHUNK = 10
 
 
 def format_amounts_by_currency(env, amounts_by_currency):
@@ -281,39 +265,59 @@ class DunningNotice(models.Model):
         prefix, suffix = sequence._get_prefix_suffix()
         return [f"{prefix}{number:0{sequence.padding}d}{suffix}" for [number] in numbers]
 
-    def _get_pdf_filename(self):
-        self.ensure_one()
-        return f"{self.name.replace('/', '_')}.pdf"
-
     def _process(self):
-        """Render, post and email the queued notices of ``self``: rendered notice by notice, posted in
-        one batch. A notice that fails is recorded in error and the others go on."""
+        """Render, post and email the queued notices of ``self``, each company's in its own company:
+        rendered notice by notice, posted in one batch. A notice that fails, whatever the reason, is
+        recorded in error with a readable message and the others go on."""
         notices = self.filtered(lambda n: n.state == "queued")
+        for company, company_notices in notices.grouped("company_id").items():
+            company_notices.with_company(company)._process_batch()
+
+    def _process_batch(self):
+        self._create_snapshot_lines()
+        notices = self.filtered(lambda n: n.state == "queued")  # a notice whose snapshot failed is in error
         if not notices:
             return
-        notices._create_snapshot_lines()
-        pdf_futures = notices._start_pdf_rendering()
-        invoice_pdfs = notices._start_invoice_pdf_rendering()
-        rendered = notices._render_mail_values()  # while wkhtmltopdf runs
-        posts = {}
-        for notice in notices:
-            # invoice PDFs are stored, a template or PDF rendered alone queries: a savepoint keeps a
-            # failure to that notice; the others are prepared in memory
-            writes = (notice.to_email and (notice.attach_invoices or notice.id not in rendered)) or (
-                notice._needs_pdf() and notice.id not in pdf_futures
-            )
-            try:
-                with self.env.cr.savepoint() if writes else nullcontext():
-                    pdf_content = get_future_result(pdf_futures.get(notice.id))
-                    posts[notice] = notice._prepare_message_values(rendered.get(notice.id), pdf_content, invoice_pdfs)
-            except Exception as error:  # noqa: BLE001
-                notice._set_error(error)
+        with notices._pdf_rendering() as pdfs:
+            rendered = notices._render_mail_values()  # while wkhtmltopdf runs
+            posts = {}
+            for notice in notices:
+                # invoice PDFs are stored, a template or PDF rendered alone queries: a savepoint keeps a
+                # failure to that notice; the others are prepared in memory
+                writes = (notice.to_email and (notice.attach_invoices or notice.id not in rendered)) or (
+                    notice._needs_pdf() and not pdfs.started(notice)
+                )
+                try:
+                    with self.env.cr.savepoint() if writes else nullcontext():
+                        posts[notice] = notice._prepare_message_values(rendered.get(notice.id), pdfs)
+                except Exception as error:  # noqa: BLE001 - any failure is the notice's, the batch goes on
+                    notice._set_error(error)
         self._post_messages_isolating_failures(posts)
+
+    # -------------------------------------------------------------------------
+    # BUSINESS: state machine (users have no write right on notices: these methods write them)
+    # -------------------------------------------------------------------------
+
+    def _write_state(self, vals):
+        """The one way notices change once created. ``sudo``: users may only read notices; every caller
+        checks the user's rights first (``_check_can_act``) or is the queue."""
+        self.sudo().write(vals)
 
     def _set_error(self, error):
         self.ensure_one()
         _logger.warning("Dunning notice %s failed", self.name, exc_info=error)
-        self.write({"state": "error", "error_message": str(error) or repr(error)})
+        if isinstance(error, UserError | ValidationError):
+            message = error.args[0]
+        else:
+            message = self.env._("%(error)s (%(type)s)", error=str(error) or repr(error), type=type(error).__name__)
+        self._write_state({"state": "error", "error_message": message})
+
+    def _check_can_act(self, group="account.group_account_invoice"):
+        """Actions on notices are the accountants': the caller belongs to ``group`` and may read the
+        notices (their company is one of the caller's)."""
+        if not self.env.su and not self.env.user.has_group(group):
+            raise AccessError(self.env._("You are not allowed to act on dunning notices."))
+        self.check_access("read")
 
     @api.model
     def _post_messages_isolating_failures(self, posts):
@@ -340,22 +344,39 @@ class DunningNotice(models.Model):
     def _create_snapshot_lines(self):
         """Record each overdue item as it is now, when the notice is about to be sent: the notice stays
         what the customer was told whatever happens to the invoices later. Done here rather than in the
-        wizard so that a run of thousands of customers returns at once."""
+        wizard so that a run of thousands of customers returns at once. All at once; should that fail,
+        notice by notice, the faulty one in error."""
+        todo = self.filtered(lambda n: not n.line_ids)
+        if not todo:
+            return
+        try:
+            with self.env.cr.savepoint():
+                todo._create_snapshot_lines_batch()
+            return
+        except Exception:  # noqa: BLE001
+            if len(todo) > 1:
+                _logger.info("Taking the snapshot of %s dunning notices at once failed, one by one", len(todo))
+            self.env.invalidate_all()
+        for notice in todo:
+            try:
+                with self.env.cr.savepoint():
+                    notice._create_snapshot_lines_batch()
+            except Exception as error:  # noqa: BLE001
+                self.env.invalidate_all()
+                notice._set_error(error)
+
+    def _create_snapshot_lines_batch(self):
         line_model = self.env["dunning.notice.line"]
         vals_list = [
             {"notice_id": notice.id, **line_model._prepare_vals_from_move_line(item, notice._get_days_overdue(item))}
-            for notice in self.filtered(lambda n: not n.line_ids)
+            for notice in self
             for item in notice.move_line_ids.sorted(lambda i: (i.date_maturity, i.id))
         ]
-        return line_model.create(vals_list)
+        line_model.sudo().create(vals_list)  # lines are written by the server only
 
     def _get_days_overdue(self, item):
         self.ensure_one()
         return self.env["dunning.level"]._get_days_overdue(item, self.as_of_date, self.date_basis)
-
-    def _needs_pdf(self):
-        self.ensure_one()
-        return self.to_print or (self.to_email and self.level_id.attach_notice_pdf)
 
     def _render_mail_values(self):
         """Render the email fields of the notices in one pass per template; a template that fails as a
@@ -375,134 +396,7 @@ class DunningNotice(models.Model):
     def _render_mail_values_one_template(self, template):
         return template._generate_template(self.ids, ("subject", "body_html", "email_from", "reply_to"))
 
-    def _renders_pdf_files(self):
-        """False in tests, where Odoo renders reports as HTML unless asked otherwise: the batch
-        renderings are left to the notice-by-notice path, which gets that HTML."""
-        return not tools.config["test_enable"] or bool(self.env.context.get("force_report_rendering"))
-
-    def _start_pdf_rendering(self):
-        """Start rendering the PDFs of the notices and return {notice id: Future of the PDF}, the
-        processes running while the caller goes on. A notice missing from the result, or whose future
-        fails, is rendered on its own later."""
-        todo = self.filtered(lambda n: n._needs_pdf() and not n._get_stored_pdf())
-        if not todo or not self._renders_pdf_files():
-            return {}
-        futures = {}
-        for report, notices in todo.grouped("report_id").items():
-            try:
-                futures.update(notices._start_pdf_processes(report))
-            except Exception:
-                _logger.info("Batch PDF rendering failed, rendering notice by notice", exc_info=True)
-        return futures
-
-    def _start_pdf_processes(self, report):
-        """wkhtmltopdf processes on a pool of threads, one per core. With the wkhtmltopdf build of
-        patched Qt, a process prints several notices, split per notice afterwards as Odoo splits a
-        report; with the others, one process per notice. The HTML is rendered a few notices at a time,
-        the first ones alone so that the cores start at once, the next ones while they run."""
-        workers = min(len(self), os.cpu_count() or 1)
-        if is_wkhtmltopdf_patched():
-            # about PDF_NOTICES_PER_CALL notices a call, as many calls on each core: they end together
-            calls = workers * math.ceil(len(self) / (workers * PDF_NOTICES_PER_CALL))
-            per_call = math.ceil(len(self) / calls)
-            chunks = list(split_every(per_call, self.ids))
-        else:
-            per_call = 1
-            chunks = [self.ids[:workers], *split_every(PDF_HTML_CHUNK, self.ids[workers:])]
-        futures = {}
-        with RenderingPool(self.env, workers) as pool:
-            for chunk in chunks:
-                items = self.browse(chunk)._prepare_pdf_bodies(report)
-                for call in split_every(per_call, items):
-                    bodies, run_kwargs = [body for _id, body, _kwargs in call], call[0][2]
-                    pdf = pool.submit(run_wkhtmltopdf, bodies, run_kwargs)
-                    if len(call) == 1:
-                        futures[call[0][0]] = pdf
-                        continue
-                    parts = [Future() for _item in call]
-                    pdf.add_done_callback(functools.partial(split_into, parts))
-                    futures.update({notice_id: part for (notice_id, _b, _k), part in zip(call, parts, strict=True)})
-        return futures
-
-    def _start_invoice_pdf_rendering(self):
-        """Start rendering the PDFs of the invoices to attach that have none of their own yet:
-        {invoice id: Future of its PDF}. Each goes through Odoo's invoice report as it would alone,
-        several at a time: most of such a call is wkhtmltopdf waiting, not working."""
-        to_attach = self.filtered(lambda n: n.to_email and n.attach_invoices and not n.invoice_attachment_ids)
-        invoices = to_attach.move_line_ids.move_id.filtered(lambda m: not m.invoice_pdf_report_id)
-        if not invoices or not self._renders_pdf_files():
-            return {}
-        with RenderingPool(self.env, min(len(invoices), 3 * (os.cpu_count() or 1))) as pool:
-            return {invoice_id: pool.submit(render_invoice_pdf, invoice_id) for invoice_id in invoices.ids}
-
-    def _prepare_pdf_bodies(self, report):
-        """[(notice id, HTML body, arguments of run_wkhtmltopdf)] from one QWeb rendering of the
-        notices; empty when the HTML cannot be split per notice."""
-        report_model = self.env["ir.actions.report"].with_context(debug=False)
-        html = report_model._render_qweb_html(report, self.ids, data={"report_type": "pdf", "debug": False})[0]
-        bodies, html_ids, header, footer, paperformat_args = report.with_context(debug=False)._prepare_html(
-            html, report_model=report.model
-        )
-        if len(bodies) != len(self) or set(html_ids) != set(self.ids):
-            return []
-        run_kwargs = {
-            "report_ref": report.id,
-            "header": header,
-            "footer": footer,
-            "landscape": self.env.context.get("landscape"),
-            "specific_paperformat_args": paperformat_args,
-            "set_viewport_size": self.env.context.get("set_viewport_size"),
-        }
-        return [(notice_id, body, run_kwargs) for notice_id, body in zip(html_ids, bodies, strict=True)]
-
-    def _get_stored_pdf(self):
-        self.ensure_one()
-        if self.pdf_attachment_id:
-            return self.pdf_attachment_id
-        return self.report_id.retrieve_attachment(self) if self.report_id.attachment else self.env["ir.attachment"]
-
-    def _render_pdf_alone(self):
-        """The notice PDF of a notice left out of (or failed in) the batch rendering."""
-        self.ensure_one()
-        content, _report_type = (
-            self.env["ir.actions.report"]
-            .with_context(report_pdf_no_attachment=True)
-            ._render_qweb_pdf(self.report_id, self.ids)
-        )
-        return content
-
-    def _get_invoice_attachments(self, invoice_pdfs=None):
-        """The overdue invoices' PDFs: the one Odoo produced when the invoice was printed or sent, else
-        one generated now with the current invoice report (``invoice_pdfs``: {invoice id: Future} of
-        renderings started earlier) and kept on the notice."""
-        self.ensure_one()
-        if self.invoice_attachment_ids:  # a retried notice keeps the PDFs it had
-            return self.invoice_attachment_ids
-        moves = self.line_ids.move_id
-        existing = moves.invoice_pdf_report_id
-        missing = moves.filtered(lambda m: not m.invoice_pdf_report_id)
-        generated = self.env["ir.attachment"]
-        if missing:
-            report = self.env["ir.actions.report"]
-            vals_list = []
-            for move in missing:
-                content = get_future_result((invoice_pdfs or {}).get(move.id))
-                if content is None:
-                    content, _report_type = report._render_qweb_pdf("account.account_invoices", move.ids)
-                vals_list.append(
-                    {
-                        "name": f"{move._get_report_base_filename()}.pdf".replace("/", "_"),
-                        "raw": content,
-                        "res_model": self._name,
-                        "res_id": self.id,
-                        "mimetype": "application/pdf",
-                    }
-                )
-            generated = self.env["ir.attachment"].create(vals_list)
-        self.invoice_attachment_ids = existing | generated
-        return existing | generated
-
-    def _prepare_message_values(self, mail_values=None, pdf_content=None, invoice_pdfs=None):
+    def _prepare_message_values(self, mail_values=None, pdfs=None):
         """The customer message of the notice, as ``_post_messages`` takes it: its PDF stored, the
         email rendered and checked."""
         self.ensure_one()
@@ -521,7 +415,7 @@ class DunningNotice(models.Model):
                 name, content = stored.name, stored.raw
                 values["pdf_attachment_id"] = stored.id
             else:
-                name, content = self._get_pdf_filename(), pdf_content or self._render_pdf_alone()
+                name, content = self._get_pdf_filename(), self._get_pdf_content(pdfs)
                 values["pdf_to_store"] = (name, content)
             if not self.to_email or self.level_id.attach_notice_pdf:
                 values["pdf_copies"] = [(name, content)]
@@ -539,7 +433,7 @@ class DunningNotice(models.Model):
         if not self.recipient_ids:
             raise UserError(self.env._("Notice %(name)s has no recipient to email.", name=self.name))
         rendered = mail_values or self._render_mail_values_one_template(self.mail_template_id)[self.id]
-        invoices = self._get_invoice_attachments(invoice_pdfs) if self.attach_invoices else self.env["ir.attachment"]
+        invoices = self._get_invoice_attachments(pdfs) if self.attach_invoices else self.env["ir.attachment"]
         values.update(
             body=rendered["body_html"],
             subject=rendered["subject"],
