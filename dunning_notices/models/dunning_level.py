@@ -1,7 +1,19 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+
+# Bounds of a level's ranges: a century of days, and amounts no ledger reaches.
+MAX_DAYS_OVERDUE = 36500
+MAX_AMOUNT_OVERDUE = 10**12
+
+
+def _days_before(day, days):
+    """``day`` minus ``days`` days, the earliest date rather than an overflow."""
+    try:
+        return day - timedelta(days=days)
+    except OverflowError:
+        return date.min
 
 
 class DunningLevel(models.Model):
@@ -90,6 +102,14 @@ class DunningLevel(models.Model):
         for level in self:
             if min(level.min_days_overdue, level.max_days_overdue) < 0:
                 raise ValidationError(self.env._("The days overdue of a dunning level cannot be negative."))
+            if max(level.min_days_overdue, level.max_days_overdue) > MAX_DAYS_OVERDUE:
+                raise ValidationError(
+                    self.env._(
+                        "Level %(level)s: the days overdue cannot exceed %(max)s (a hundred years).",
+                        level=level.name,
+                        max=MAX_DAYS_OVERDUE,
+                    )
+                )
             if level.max_days_overdue and level.max_days_overdue < level.min_days_overdue:
                 raise ValidationError(
                     self.env._(
@@ -101,6 +121,14 @@ class DunningLevel(models.Model):
                 )
             if min(level.min_amount_overdue, level.max_amount_overdue) < 0:
                 raise ValidationError(self.env._("The amounts overdue of a dunning level cannot be negative."))
+            if max(level.min_amount_overdue, level.max_amount_overdue) >= MAX_AMOUNT_OVERDUE:
+                raise ValidationError(
+                    self.env._(
+                        "Level %(level)s: the amounts overdue must be below %(max)s.",
+                        level=level.name,
+                        max=level.currency_id.format(MAX_AMOUNT_OVERDUE),
+                    )
+                )
             if level.max_amount_overdue and level.max_amount_overdue < level.min_amount_overdue:
                 raise ValidationError(
                     self.env._(
@@ -113,19 +141,23 @@ class DunningLevel(models.Model):
 
     @api.constrains("report_id", "mail_template_id")
     def _check_templates_model(self):
-        for level in self:
-            if level.report_id and level.report_id.model != "dunning.notice":
+        self._check_templates_of(self)
+
+    @api.model
+    def _check_templates_of(self, records):
+        """The printable and email templates of ``records`` (levels, runs, notices) are dunning notice
+        ones: the queue renders them on notices, as superuser."""
+        for record in records:
+            report = record.sudo().report_id
+            if report and (report.model != "dunning.notice" or report.report_type != "qweb-pdf"):
                 raise ValidationError(
-                    self.env._(
-                        "The printable template %(report)s is not a dunning notice report.",
-                        report=level.report_id.name,
-                    )
+                    self.env._("The printable template %(report)s is not a dunning notice report.", report=report.name)
                 )
-            if level.mail_template_id and level.mail_template_id.model != "dunning.notice":
+            template = record.sudo().mail_template_id
+            if template and template.model != "dunning.notice":
                 raise ValidationError(
                     self.env._(
-                        "The email template %(template)s is not a dunning notice template.",
-                        template=level.mail_template_id.name,
+                        "The email template %(template)s is not a dunning notice template.", template=template.name
                     )
                 )
 
@@ -159,10 +191,10 @@ class DunningLevel(models.Model):
             ("amount_residual", ">", 0),
             ("date", "<=", as_of_date),
             ("date_maturity", "<", as_of_date),
-            (date_field, "<=", as_of_date - timedelta(days=self.min_days_overdue)),
+            (date_field, "<=", _days_before(as_of_date, self.min_days_overdue)),
         ]
         if self.max_days_overdue:
-            domain.append((date_field, ">=", as_of_date - timedelta(days=self.max_days_overdue)))
+            domain.append((date_field, ">=", _days_before(as_of_date, self.max_days_overdue)))
         if partner_domain:
             domain.append(("partner_id", "any", partner_domain))
         return domain

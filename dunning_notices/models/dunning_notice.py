@@ -3,7 +3,7 @@ from contextlib import nullcontext
 
 from markupsafe import Markup, escape
 
-from odoo import Command, api, fields, models, tools
+from odoo import Command, api, fields, models, modules, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, clean_context, formataddr
 
@@ -14,6 +14,10 @@ _logger = logging.getLogger(__name__)
 # Notices processed before the wizard returns; larger runs go to the queue (cron).
 SYNC_PROCESS_LIMIT = 20
 QUEUE_BATCH_SIZE = 50
+# A notice whose processing was stopped this many times (worker killed, time limit) is left in error.
+MAX_PROCESS_ATTEMPTS = 3
+# Seconds a notice claimed by a worker is left to it before another may take it over (see _claim_batch).
+CLAIM_GRACE_SECONDS = 60
 
 
 def format_amounts_by_currency(env, amounts_by_currency):
@@ -27,6 +31,8 @@ class DunningNotice(models.Model):
     _inherit = ["mail.thread"]
     _order = "id desc"
     _check_company_auto = True
+    # users read notices and may discuss them; only the server writes them
+    _mail_post_access = "read"
 
     name = fields.Char(string="Number", required=True, readonly=True, copy=False, default="/", index="trigram")
     company_id = fields.Many2one(
@@ -64,8 +70,9 @@ class DunningNotice(models.Model):
     )
     max_days_overdue = fields.Integer(string="Days Overdue", compute="_compute_amounts", store=True, readonly=False)
     amount_summary = fields.Char(string="Due per Currency", compute="_compute_amount_summary")
+    active = fields.Boolean(default=True, readonly=True)
     state = fields.Selection(
-        [("queued", "Queued"), ("done", "Processed"), ("error", "Error")],
+        [("queued", "Queued"), ("done", "Processed"), ("error", "Error"), ("cancel", "Cancelled")],
         string="Processing",
         required=True,
         readonly=True,
@@ -74,6 +81,9 @@ class DunningNotice(models.Model):
         copy=False,
     )
     error_message = fields.Text(readonly=True, copy=False)
+    # claims by queue workers that never finished: counted outside their transaction (see _claim_batch)
+    process_attempt_count = fields.Integer(readonly=True, copy=False)
+    process_claim_date = fields.Datetime(readonly=True, copy=False)
     pdf_attachment_id = fields.Many2one("ir.attachment", string="Notice PDF", readonly=True, copy=False)
     invoice_attachment_ids = fields.Many2many(
         "ir.attachment", "dunning_notice_invoice_attachment_rel", string="Invoice PDFs", readonly=True, copy=False
@@ -90,6 +100,7 @@ class DunningNotice(models.Model):
             ("failed", "Email Failed"),
             ("printed", "Printed"),
             ("error", "Error"),
+            ("cancel", "Cancelled"),
         ],
         compute="_compute_delivery_state",
         store=True,
@@ -157,6 +168,57 @@ class DunningNotice(models.Model):
                     notice.delivery_state = "outgoing"
 
     # -------------------------------------------------------------------------
+    # CONSTRAINTS: what the queue reads, valid whoever wrote it (the queue runs as superuser)
+    # -------------------------------------------------------------------------
+
+    @api.constrains("move_line_ids_data", "partner_id", "company_id")
+    def _check_move_line_ids_data(self):
+        """The chosen items are posted receivable journal items of the notice's customer and company."""
+        for notice in self:
+            data = notice.move_line_ids_data or []
+            if not isinstance(data, list) or not all(isinstance(item_id, int) for item_id in data):
+                raise ValidationError(self.env._("The journal items of a dunning notice are a list of ids."))
+        all_ids = {item_id for notice in self for item_id in notice.move_line_ids_data or []}
+        items = self.env["account.move.line"].sudo().browse(all_ids)
+        found = {
+            item.id: (item.company_id.id, item.partner_id.commercial_partner_id.id)
+            for item in items.exists().filtered(
+                lambda i: i.parent_state == "posted" and i.account_type == "asset_receivable"
+            )
+        }
+        for notice in self:
+            expected = (notice.company_id.id, notice.partner_id.commercial_partner_id.id)
+            if any(found.get(item_id) != expected for item_id in notice.move_line_ids_data or []):
+                raise ValidationError(
+                    self.env._(
+                        "Dunning notice %(name)s may only list posted receivable items of %(customer)s in %(company)s.",
+                        name=notice.name,
+                        customer=notice.partner_id.display_name,
+                        company=notice.company_id.name,
+                    )
+                )
+
+    @api.constrains("report_id", "mail_template_id")
+    def _check_templates_model(self):
+        self.env["dunning.level"]._check_templates_of(self)
+
+    @api.constrains("pdf_attachment_id", "invoice_attachment_ids")
+    def _check_attachments(self):
+        """The notice's PDF is its own; the invoice PDFs are its own or its invoices'."""
+        for notice in self:
+            pdf = notice.sudo().pdf_attachment_id
+            if pdf and (pdf.res_model, pdf.res_id) != (self._name, notice.id):
+                raise ValidationError(self.env._("The PDF of a dunning notice must be its own."))
+            invoices = set(notice.sudo().line_ids.move_id.ids) | set(notice.sudo().move_line_ids.move_id.ids)
+            for attachment in notice.sudo().invoice_attachment_ids:
+                if (attachment.res_model, attachment.res_id) != (self._name, notice.id) and not (
+                    attachment.res_model == "account.move" and attachment.res_id in invoices
+                ):
+                    raise ValidationError(
+                        self.env._("Dunning notice %(name)s may only attach its own invoices.", name=notice.name)
+                    )
+
+    # -------------------------------------------------------------------------
     # CRUD
     # -------------------------------------------------------------------------
 
@@ -169,7 +231,8 @@ class DunningNotice(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_processed(self):
-        if any(notice.state == "done" for notice in self):
+        # users have no unlink right; this holds for the server too: archive or cancel instead
+        if any(notice.state in ("done", "error") for notice in self):
             raise UserError(
                 self.env._("A processed dunning notice is part of the customer's history and cannot be deleted.")
             )
@@ -191,11 +254,40 @@ class DunningNotice(models.Model):
 
     def action_retry(self):
         """Queue failed notices again; they keep their number and snapshot."""
+        self._check_can_act()
         failed = self.filtered(lambda n: n.state == "error")
         if not failed:
             raise UserError(self.env._("Only notices in error can be processed again."))
-        failed.write({"state": "queued", "error_message": False})
+        failed._write_state(
+            {"state": "queued", "error_message": False, "process_attempt_count": 0, "process_claim_date": False}
+        )
         failed._process_or_enqueue()
+        return True
+
+    def action_cancel(self):
+        """Stop notices that were not sent (queued or in error): they will never be."""
+        self._check_can_act()
+        if any(notice.state not in ("queued", "error") for notice in self):
+            raise UserError(self.env._("Only notices waiting to be processed or in error can be cancelled."))
+        self._write_state({"state": "cancel"})
+        for notice in self:
+            notice.message_post(body=self.env._("Notice cancelled by %(user)s.", user=self.env.user.name))
+        return True
+
+    def action_archive(self):
+        # OVERRIDE: a processed notice is never deleted; an accounting manager may hide it, with a trace
+        self._check_can_act("account.group_account_manager")
+        self._write_state({"active": False})
+        for notice in self:
+            notice.message_post(body=self.env._("Notice archived by %(user)s.", user=self.env.user.name))
+        return True
+
+    def action_unarchive(self):
+        # OVERRIDE: see action_archive
+        self._check_can_act("account.group_account_manager")
+        self._write_state({"active": True})
+        for notice in self:
+            notice.message_post(body=self.env._("Notice restored by %(user)s.", user=self.env.user.name))
         return True
 
     def action_open_customer(self):
@@ -217,21 +309,74 @@ class DunningNotice(models.Model):
     @api.model
     def _cron_process_queue(self, batch_size=QUEUE_BATCH_SIZE):
         """Process one batch of queued notices and report the progress to the cron, which commits and
-        calls again while some remain. ``FOR UPDATE SKIP LOCKED``: a batch taken by another worker is
-        skipped, so two workers never process the same notice; a worker that dies rolls its batch
-        back and the notices stay queued for the next run."""
-        # Raw SQL for the row locks; the cron user sees every company's notices anyway.
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT id FROM dunning_notice WHERE state = 'queued' ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
-                batch_size,
-            )
-        )
-        notices = self.browse(row[0] for row in rows)
+        calls again while some remain."""
+        notices = self._claim_batch(batch_size)
         notices._process()
         remaining = self.search_count([("state", "=", "queued")])
         self.env["ir.cron"]._notify_progress(done=len(notices), remaining=remaining)
         return notices
+
+    @api.model
+    def _claim_batch(self, batch_size):
+        """Take up to ``batch_size`` queued notices for this worker, row-locked until its transaction
+        ends (``FOR UPDATE SKIP LOCKED``: two workers never take the same notice).
+
+        Each claim is counted and committed before the work starts, so that a worker that dies or hits
+        its time limit (its transaction rolled back) leaves the count behind: a notice claimed more than
+        MAX_PROCESS_ATTEMPTS times is put in error rather than blocking the queue forever. Between that
+        commit and the new lock, the claim date keeps other workers off for CLAIM_GRACE_SECONDS."""
+        # Raw SQL for the row locks; the cron user sees every company's notices anyway.
+        self.flush_model(["state", "process_attempt_count", "process_claim_date"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                UPDATE dunning_notice
+                   SET process_attempt_count = COALESCE(process_attempt_count, 0) + 1,
+                       process_claim_date = now() AT TIME ZONE 'UTC'
+                 WHERE id IN (SELECT id FROM dunning_notice
+                               WHERE state = 'queued'
+                                 AND (process_claim_date IS NULL
+                                      OR process_claim_date < now() AT TIME ZONE 'UTC' - make_interval(secs => %s))
+                               ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)
+             RETURNING id, process_attempt_count
+                """,
+                CLAIM_GRACE_SECONDS,
+                batch_size,
+            )
+        )
+        ids = sorted(row[0] for row in rows)
+        self.browse(ids).invalidate_recordset(["process_attempt_count", "process_claim_date"])
+        if ids and self._auto_commit():
+            self.env.cr.commit()
+            ids = [
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        "SELECT id FROM dunning_notice WHERE id = ANY(%s) AND state = 'queued' "
+                        "ORDER BY id FOR UPDATE SKIP LOCKED",
+                        ids,
+                    )
+                )
+            ]
+        notices = self.browse(ids)
+        stopped = notices.filtered(lambda n: n.process_attempt_count > MAX_PROCESS_ATTEMPTS)
+        for notice in stopped:
+            notice._set_error(
+                UserError(
+                    self.env._(
+                        "Processing this notice was stopped %(count)s times before it ended (the worker was "
+                        "stopped or ran out of time); it is not retried automatically. Retry it once the cause "
+                        "is fixed.",
+                        count=MAX_PROCESS_ATTEMPTS,
+                    )
+                )
+            )
+        return notices - stopped
+
+    @api.model
+    def _auto_commit(self):
+        """Whether the queue may commit its claims, as Odoo's own crons do: never in tests."""
+        return not tools.config["test_enable"] and not modules.module.current_test
 
     # -------------------------------------------------------------------------
     # BUSINESS: rendering and delivery
@@ -512,7 +657,7 @@ class DunningNotice(models.Model):
         messages = self.env["res.partner"].sudo()._message_create(msg_vals_list)
         notices._notify_recipients_by_email(posts, messages, msg_vals_list)
         for notice, message in zip(notices, messages, strict=True):
-            notice.write(
+            notice._write_state(
                 {
                     "message_id": message.id,
                     "pdf_attachment_id": posts[notice]["pdf_attachment_id"],

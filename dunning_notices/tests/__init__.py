@@ -6,4 +6,5 @@ from . import test_dunning_notice_pdf
 from . import test_dunning_notice_queue
 from . import test_res_partner
 from . import test_ui
+from . import test_dunning_security
 from . import test_i18n

@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from reportlab.pdfgen import canvas
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -347,8 +347,11 @@ class TestDunningNotice(DunningTestCommon):
 
     def test_unlink_processed_notice_refused(self):
         wizard, _action = self._send()
-        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+        with self.assertRaises(AccessError):
             wizard.notice_ids[0].unlink()
+        # not even the server deletes a processed notice
+        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+            wizard.notice_ids[0].sudo().unlink()
 
     def test_accountant_runs_the_wizard(self):
         wizard, _action = self._send(user=self.accountant)

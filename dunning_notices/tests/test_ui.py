@@ -1,6 +1,7 @@
 from datetime import date
 
-from odoo.tests import HttpCase, tagged
+from odoo import Command
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import DunningTestCommon
 
@@ -46,3 +47,28 @@ class TestUi(DunningTestCommon, HttpCase):
         self.assertEqual(alpha.recipient_ids, self.alpha_billing)
         mails = self.env["mail.mail"].search([("mail_message_id", "in", notices.message_id.ids)])
         self.assertEqual(mails.recipient_ids, self.alpha_billing | self.carol)
+
+    def test_other_company_cannot_fetch_a_notice_pdf_over_http(self):
+        """The report route as a user of another company: no PDF, whatever the notice id."""
+        wizard, _action = self._send()
+        notice = wizard.notice_ids.filtered(lambda n: n.partner_id == self.beta)
+        other = self.setup_other_company(name="Company B")["company"]
+        new_test_user(
+            self.env,
+            login="http_other",
+            password="http_other_pw",
+            groups="base.group_user,account.group_account_manager",
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        url = f"/report/pdf/dunning_notices.report_dunning_notice/{notice.id}"
+        self.authenticate("http_other", "http_other_pw")
+        response = self.url_open(url)
+        self.assertNotEqual(response.headers.get("Content-Type"), "application/pdf")
+        self.assertNotIn(self.beta_inv.name, response.text)
+        self.assertNotIn("Beta Ltd", response.text)
+        # the same route serves the notice's own company
+        self.authenticate(self.accountant.login, self.accountant.login)
+        response = self.url_open(url.replace("/pdf/", "/html/"))
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.beta_inv.name, response.text)

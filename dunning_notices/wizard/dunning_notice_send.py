@@ -1,6 +1,8 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, format_date
 
 from ..models.res_company import DATE_BASIS_SELECTION
 
@@ -37,8 +39,15 @@ class DunningNoticeSend(models.TransientModel):
         [("today", "Today"), ("custom", "Select Date")], string="As-of Date", default="today", required=True
     )
     as_of_date = fields.Date(
-        string="As of", required=True, compute="_compute_as_of_date", store=True, readonly=False, precompute=True
+        string="As of",
+        required=True,
+        compute="_compute_as_of_date",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Days overdue are counted up to this date.",
     )
+    as_of_date_warning = fields.Char(compute="_compute_as_of_date_warning")
     date_basis = fields.Selection(
         DATE_BASIS_SELECTION,
         string="Aging Basis",
@@ -111,6 +120,19 @@ class DunningNoticeSend(models.TransientModel):
             if wizard.date_mode == "today" or not wizard.as_of_date:
                 wizard.as_of_date = fields.Date.context_today(wizard)
 
+    @api.depends("as_of_date")
+    def _compute_as_of_date_warning(self):
+        for wizard in self:
+            today = fields.Date.context_today(wizard)
+            wizard.as_of_date_warning = (
+                wizard.as_of_date
+                and wizard.as_of_date > today
+                and self.env._(
+                    "The as-of date %(date)s is in the future: invoices not yet due today are counted as overdue.",
+                    date=format_date(self.env, wizard.as_of_date),
+                )
+            )
+
     @api.depends("level_id")
     def _compute_templates(self):
         for wizard in self:
@@ -133,6 +155,39 @@ class DunningNoticeSend(models.TransientModel):
             else:
                 wizard.amount_overdue = sum(wizard.line_ids.mapped("amount_overdue"))
                 wizard.line_count = len(wizard.line_ids)
+
+    @api.constrains("as_of_date", "company_id")
+    def _check_as_of_date(self):
+        """An as-of date within the company's ledger: from its first journal item (or today, when it has
+        none) to a year ahead."""
+        for wizard in self:
+            today = fields.Date.context_today(wizard)
+            if wizard.as_of_date > today + relativedelta(years=1):
+                raise ValidationError(
+                    self.env._(
+                        "The as-of date %(date)s is more than a year ahead.",
+                        date=format_date(self.env, wizard.as_of_date),
+                    )
+                )
+            first = (
+                self.env["account.move.line"]
+                .sudo()
+                .search_fetch([("company_id", "=", wizard.company_id.id)], ["date"], order="date", limit=1)
+            )
+            start = min(first.date, today) if first else today
+            if wizard.as_of_date < start:
+                raise ValidationError(
+                    self.env._(
+                        "The as-of date %(date)s is before the first journal item of %(company)s (%(first)s).",
+                        date=format_date(self.env, wizard.as_of_date),
+                        company=wizard.company_id.name,
+                        first=format_date(self.env, start),
+                    )
+                )
+
+    @api.constrains("report_id", "mail_template_id")
+    def _check_templates_model(self):
+        self.env["dunning.level"]._check_templates_of(self)
 
     @api.onchange(
         "level_id",
@@ -166,9 +221,27 @@ class DunningNoticeSend(models.TransientModel):
             domain.append(("is_company", "=", self.customer_type == "company"))
         if self.category_ids:
             domain.append(("category_id", "in", self.category_ids.ids))
-        if self.partner_ids:
-            domain.append(("id", "in", self.partner_ids.commercial_partner_id.ids))
+        if picked := self._get_picked_partners():
+            domain.append(("id", "in", picked.commercial_partner_id.ids))
         return domain
+
+    def _get_picked_partners(self):
+        """The customers picked explicitly, archived ones included (they may still owe money). A picked
+        customer that cannot be used is refused: the filter never silently widens to every customer."""
+        self.ensure_one()
+        picked = self.with_context(active_test=False).partner_ids
+        if picked._filtered_access("read") != picked:
+            raise UserError(self.env._("Some of the chosen customers belong to a company you cannot access."))
+        elsewhere = picked.commercial_partner_id.filtered(lambda p: p.company_id and p.company_id != self.company_id)
+        if elsewhere:
+            raise UserError(
+                self.env._(
+                    "%(customers)s belong to another company than %(company)s.",
+                    customers=", ".join(elsewhere.mapped("display_name")),
+                    company=self.company_id.name,
+                )
+            )
+        return picked
 
     # -------------------------------------------------------------------------
     # ACTIONS
@@ -179,7 +252,10 @@ class DunningNoticeSend(models.TransientModel):
         self.ensure_one()
         if self.state == "sent":
             raise UserError(self.env._("These notices were already sent; open the wizard again for a new run."))
-        overdue = self.level_id._get_overdue_by_partner(self.as_of_date, self.date_basis, self._get_partner_domain())
+        partner_domain = self._get_partner_domain()
+        # the customers picked are searched archived or not; the other filters find active ones only
+        level = self.level_id.with_context(active_test=not self.with_context(active_test=False).partner_ids)
+        overdue = level._get_overdue_by_partner(self.as_of_date, self.date_basis, partner_domain)
         # one query for the names (the order of the list) and emails of all the customers found
         partners = (
             self.env["res.partner"]
@@ -228,9 +304,12 @@ class DunningNoticeSend(models.TransientModel):
         lines._check_email_recipients()
         if lines.filtered("to_email") and not self.mail_template_id:
             raise UserError(self.env._("Choose an email template to email the notices."))
-        # no "created" log, follower or tracking: thousands of notices per run, their story is the customer's
+        # No "created" log, follower or tracking: thousands of notices per run, their story is the
+        # customer's. sudo: users have no create right on notices, which only runs make; the notices'
+        # constraints check what they hold (the customer's own items, dunning templates).
         notices = (
             self.env["dunning.notice"]
+            .sudo()
             .with_context(tracking_disable=True)
             .create(lines._prepare_notice_vals())
             .with_env(self.env)

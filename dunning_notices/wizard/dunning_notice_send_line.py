@@ -1,7 +1,7 @@
 import json
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, email_normalize
 
 from ..models.dunning_notice import format_amounts_by_currency
@@ -33,6 +33,9 @@ class DunningNoticeSendLine(models.TransientModel):
     to_print = fields.Boolean(string="Print")
     to_email = fields.Boolean(string="Email")
 
+    # what the accountant chooses per customer; the rest is what Apply Filters found
+    _USER_FIELDS = frozenset({"recipient_ids", "extra_emails", "to_print", "to_email"})
+
     @api.depends("move_line_ids_data")
     def _compute_move_line_ids(self):
         for line in self:
@@ -50,14 +53,24 @@ class DunningNoticeSendLine(models.TransientModel):
                 ],
             )
 
+    def write(self, vals):
+        if not self.env.su and set(vals) - self._USER_FIELDS:
+            raise AccessError(
+                self.env._(
+                    "Only Print, Email and the recipients of a customer to remind can be changed; "
+                    "apply the filters again to list other items."
+                )
+            )
+        return super().write(vals)
+
     @api.model
     def _replace_lines(self, wizard, rows):
         """Replace the lines of ``wizard`` by ``rows`` (dicts of the stored fields, ``recipient_ids`` a
         list of ids), inserted with their recipients in one query. The ORM would insert a few thousand
         lines 100 rows per query and make Apply Filters grow with the number of customers; these rows
         are plain values of a transient model, with no computed field or constraint to run."""
-        wizard.check_access("write")  # a transient record: only its creator may fill it
-        self.check_access("create")
+        # a transient record: only its creator may fill it (users have no create right on lines)
+        wizard.check_access("write")
         self.env.flush_all()
         # the previous Apply's lines; their recipients go with them (ON DELETE CASCADE)
         self.env.cr.execute(SQL("DELETE FROM dunning_notice_send_line WHERE wizard_id = %s", wizard.id))
