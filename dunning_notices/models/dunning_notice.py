@@ -325,20 +325,25 @@ class DunningNotice(models.Model):
         its time limit (its transaction rolled back) leaves the count behind: a notice claimed more than
         MAX_PROCESS_ATTEMPTS times is put in error rather than blocking the queue forever. Between that
         commit and the new lock, the claim date keeps other workers off for CLAIM_GRACE_SECONDS."""
-        # Raw SQL for the row locks; the cron user sees every company's notices anyway.
+        # Raw SQL for the row locks (a CTE: a LIMIT in an IN subquery of an UPDATE may be evaluated more
+        # than once); the cron user sees every company's notices anyway.
         self.flush_model(["state", "process_attempt_count", "process_claim_date"])
         rows = self.env.execute_query(
             SQL(
                 """
-                UPDATE dunning_notice
-                   SET process_attempt_count = COALESCE(process_attempt_count, 0) + 1,
+                WITH claimed AS (
+                    SELECT id FROM dunning_notice
+                     WHERE state = 'queued'
+                       AND (process_claim_date IS NULL
+                            OR process_claim_date < now() AT TIME ZONE 'UTC' - make_interval(secs => %s))
+                     ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+                )
+                UPDATE dunning_notice notice
+                   SET process_attempt_count = COALESCE(notice.process_attempt_count, 0) + 1,
                        process_claim_date = now() AT TIME ZONE 'UTC'
-                 WHERE id IN (SELECT id FROM dunning_notice
-                               WHERE state = 'queued'
-                                 AND (process_claim_date IS NULL
-                                      OR process_claim_date < now() AT TIME ZONE 'UTC' - make_interval(secs => %s))
-                               ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)
-             RETURNING id, process_attempt_count
+                  FROM claimed
+                 WHERE notice.id = claimed.id
+             RETURNING notice.id, notice.process_attempt_count
                 """,
                 CLAIM_GRACE_SECONDS,
                 batch_size,

@@ -2,6 +2,7 @@
 # These tests commit on connections of their own on purpose: two workers only see committed notices.
 # Everything they commit is removed at the end of each test.
 from contextlib import closing
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.sql_db import db_connect
@@ -111,5 +112,66 @@ class TestQueueConcurrency(BaseCommon):
                 cr.commit()
                 self.assertEqual(set(env["dunning.notice"].browse(notice_ids).mapped("state")), {"done"})
                 self.assertEqual(self._dunning_message_count(cr, partner_ids), 4)
+        finally:
+            self._cleanup(partner_ids, notice_ids)
+
+    def test_committed_claims_survive_a_dead_worker_and_stop_after_three(self):
+        """In production a worker commits its claim before the work: a worker killed afterwards (its
+        work rolled back) leaves the claim counted, other workers keep off a fresh claim, and a notice
+        whose processing was stopped three times goes to error instead of blocking the queue."""
+        partner_ids, notice_ids = self._setup_queue(2)
+        notice_model = type(self.env["dunning.notice"])
+        try:
+            with patch.object(notice_model, "_auto_commit", return_value=True):
+                for attempt in range(1, 4):
+                    with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+                        claimed = self._committed_env(cr)["dunning.notice"]._claim_batch(10)
+                        self.assertEqual(claimed.ids, notice_ids)
+                        cr.rollback()  # the worker dies: its work is lost, its claim is not
+                    with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+                        cr.execute(
+                            "SELECT process_attempt_count, state FROM dunning_notice WHERE id = ANY(%s)", [notice_ids]
+                        )
+                        self.assertEqual(set(cr.fetchall()), {(attempt, "queued")})
+                        # a claim this fresh may be a live worker between its commit and its lock
+                        self.assertFalse(self._committed_env(cr)["dunning.notice"]._claim_batch(10))
+                        cr.execute(
+                            "UPDATE dunning_notice SET process_claim_date = process_claim_date - interval '2 minutes'"
+                            " WHERE id = ANY(%s)",
+                            [notice_ids],
+                        )
+                        cr.commit()
+                with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+                    env = self._committed_env(cr)
+                    self.assertFalse(env["dunning.notice"]._cron_process_queue(batch_size=10))
+                    cr.commit()
+                    notices = env["dunning.notice"].browse(notice_ids)
+                    self.assertEqual(set(notices.mapped("state")), {"error"})
+                    self.assertIn("stopped 3 times", notices[0].error_message)
+                    self.assertEqual(self._dunning_message_count(cr, partner_ids), 0)
+        finally:
+            self._cleanup(partner_ids, notice_ids)
+
+    def test_two_committing_workers_never_take_the_same_notice(self):
+        partner_ids, notice_ids = self._setup_queue(6)
+        notice_model = type(self.env["dunning.notice"])
+        try:
+            with (
+                patch.object(notice_model, "_auto_commit", return_value=True),
+                closing(db_connect(self.env.cr.dbname).cursor()) as cr_a,
+                closing(db_connect(self.env.cr.dbname).cursor()) as cr_b,
+            ):
+                cr_b.execute("SET lock_timeout = '10s'")
+                batch_a = self._committed_env(cr_a)["dunning.notice"]._cron_process_queue(batch_size=4)
+                batch_b = self._committed_env(cr_b)["dunning.notice"]._cron_process_queue(batch_size=10)
+                self.assertEqual(len(batch_a), 4)
+                self.assertFalse(set(batch_a.ids) & set(batch_b.ids), "a notice was taken by both workers")
+                self.assertEqual(set(batch_a.ids) | set(batch_b.ids), set(notice_ids))
+                cr_b.commit()
+                cr_a.commit()
+            with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+                notices = self._committed_env(cr)["dunning.notice"].browse(notice_ids)
+                self.assertEqual(set(notices.mapped("state")), {"done"})
+                self.assertEqual(self._dunning_message_count(cr, partner_ids), 6)
         finally:
             self._cleanup(partner_ids, notice_ids)
