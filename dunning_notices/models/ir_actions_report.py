@@ -4,10 +4,20 @@ from odoo import models
 # ``report.print_delay`` (1 s by default) for every report, which is most of the time of a notice's
 # call: the notice runs no script. A template that adds scripts can set it back with this parameter.
 PRINT_DELAY_PARAM = "dunning_notices.report_print_delay"
+# Context key: the paper format of a dunning notice, resolved by the batch in the notice's company, so
+# that a rendering thread reads the paper format only (a thread's cursor does not see a company that
+# a test created, and has nothing else to read of it).
+PAPERFORMAT_CONTEXT_KEY = "dunning_notice_paperformat_id"
 
 
 class IrActionsReport(models.Model):
     _inherit = "ir.actions.report"
+
+    def get_paperformat(self):
+        paperformat_id = self.env.context.get(PAPERFORMAT_CONTEXT_KEY)
+        if paperformat_id and self.model == "dunning.notice":
+            return self.env["report.paperformat"].browse(paperformat_id)
+        return super().get_paperformat()
 
     def _run_wkhtmltopdf(self, bodies, report_ref=False, **kwargs):
         if report_ref and self._get_report(report_ref).model == "dunning.notice":
