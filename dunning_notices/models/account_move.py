@@ -30,7 +30,7 @@ class AccountMove(models.Model):
     def _compute_dunning_info(self):
         # Only notices that were actually delivered count; one grouped query for all the invoices.
         groups = self.env["dunning.notice.line"]._read_group(
-            [("move_id", "in", self.ids), ("notice_id.state", "=", "done")],
+            [("move_id", "in", self.ids), ("notice_id.state", "=", "done"), ("line_type", "=", "overdue")],
             ["move_id"],
             ["notice_id:count_distinct", "id:max"],
         )
@@ -46,6 +46,9 @@ class AccountMove(models.Model):
     def action_view_dunning_notices(self):
         self.ensure_one()
         action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
-        action["domain"] = [("line_ids.move_id", "=", self.id), ("state", "=", "done")]
+        action["domain"] = [
+            ("line_ids", "any", [("move_id", "=", self.id), ("line_type", "=", "overdue")]),
+            ("state", "=", "done"),
+        ]
         action["context"] = {"create": False}
         return action

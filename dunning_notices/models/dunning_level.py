@@ -7,6 +7,41 @@ from odoo.exceptions import ValidationError
 MAX_DAYS_OVERDUE = 36500
 MAX_AMOUNT_OVERDUE = 10**12
 
+# Items of invoices paid and waiting for the bank, or whose payment is blocked, are not dunned.
+NOT_TO_DUN = [("move_id.payment_state", "in", ("in_payment", "blocked"))]
+OPEN_TO_DUN = [("move_id.payment_state", "not in", ("in_payment", "blocked"))]
+
+CREDIT_HANDLING_SELECTION = [
+    ("net", "Deduct open credits"),
+    ("show", "Show open credits"),
+    ("ignore", "Ignore open credits"),
+]
+# Why a customer is left out of a run: stable keys, used by tests, runs and later features.
+EXCLUSION_REASONS = [
+    ("credits_cover", "Credits cover the overdue amount"),
+    ("below_min_amount", "Below the level's minimum"),
+    ("above_max_amount", "Above the level's maximum"),
+    ("all_blocked", "Every overdue item in payment or blocked"),
+    ("archived", "Archived customer"),
+    ("no_overdue", "Nothing overdue"),
+]
+
+
+def _new_summary():
+    return {
+        "move_line_ids": [],
+        "credit_move_line_ids": [],
+        "invoice_count": 0,
+        "invoice_names": set(),
+        "amount_overdue": 0.0,
+        "amount_credit": 0.0,
+        "amount_net": 0.0,
+        "amounts_due": [],
+        "overdue": {},
+        "credits": {},
+        "max_days_overdue": 0,
+    }
+
 
 def _days_before(day, days):
     """``day`` minus ``days`` days, the earliest date rather than an overflow."""
@@ -42,7 +77,8 @@ class DunningLevel(models.Model):
     min_amount_overdue = fields.Monetary(
         string="From (amount overdue)",
         currency_field="currency_id",
-        help="A customer is listed when the total of its selected invoices is at least this amount.",
+        help="A customer is listed when what it owes on the selected items (net of its open credits when "
+        "they are deducted) is at least this amount.",
     )
     max_amount_overdue = fields.Monetary(
         string="To (amount overdue)",
@@ -67,6 +103,15 @@ class DunningLevel(models.Model):
         default=True,
         help="When unticked, emails carry the overdue invoices in their body only, which is much faster "
         "to send; the notice PDF is still rendered when the notice is printed.",
+    )
+    credit_handling = fields.Selection(
+        CREDIT_HANDLING_SELECTION,
+        string="Open Credits",
+        required=True,
+        default="net",
+        help="Open credit notes, payments and advances of the customer not matched yet: deducted from "
+        "what is overdue in their currency (the amount range then applies to the net), shown on the "
+        "notice without being deducted, or ignored.",
     )
     note = fields.Text(
         string="Notice Text",
@@ -177,51 +222,134 @@ class DunningLevel(models.Model):
     # -------------------------------------------------------------------------
 
     def _get_overdue_lines_domain(self, as_of_date, date_basis, partner_domain=None):
-        """Receivable journal items of posted customer invoices past due at ``as_of_date`` whose days
-        overdue, counted from ``date_basis``, fall in the level's range. Working on journal items
-        rather than invoices makes each instalment count on its own due date."""
+        """Posted receivable items with an open amount due before ``as_of_date`` whose days overdue,
+        counted from ``date_basis``, fall in the level's range: invoices, sales receipts and journal
+        entries such as imported opening balances alike. Working on journal items rather than invoices
+        makes each instalment count on its own due date. Items of invoices in payment or blocked are
+        not overdue (see ``_get_blocked_lines_domain``)."""
+        return [*self._get_selected_lines_domain(as_of_date, date_basis, partner_domain), *OPEN_TO_DUN]
+
+    def _get_blocked_lines_domain(self, as_of_date, date_basis, partner_domain=None):
+        """The items of the level's range that are not dunned: their invoice is paid and waiting for
+        the bank (``in_payment``), or Odoo's payment block is on (``blocked``)."""
+        return [*self._get_selected_lines_domain(as_of_date, date_basis, partner_domain), *NOT_TO_DUN]
+
+    def _get_selected_lines_domain(self, as_of_date, date_basis, partner_domain=None):
         self.ensure_one()
-        date_field = "invoice_date" if date_basis == "invoice_date" else "date_maturity"
         domain = [
             ("company_id", "=", self.company_id.id),
             ("parent_state", "=", "posted"),
             ("account_type", "=", "asset_receivable"),
-            ("move_id.move_type", "=", "out_invoice"),
             ("reconciled", "=", False),
             ("amount_residual", ">", 0),
             ("date", "<=", as_of_date),
             ("date_maturity", "<", as_of_date),
-            (date_field, "<=", _days_before(as_of_date, self.min_days_overdue)),
         ]
-        if self.max_days_overdue:
-            domain.append((date_field, ">=", _days_before(as_of_date, self.max_days_overdue)))
+        for operator, days in (("<=", self.min_days_overdue), (">=", self.max_days_overdue)):
+            if operator == ">=" and not days:
+                continue
+            limit = _days_before(as_of_date, days)
+            if date_basis == "invoice_date":  # a journal entry has no invoice date: its due date counts
+                domain += [
+                    "|",
+                    ("invoice_date", operator, limit),
+                    "&",
+                    ("invoice_date", "=", False),
+                    ("date_maturity", operator, limit),
+                ]
+            else:
+                domain.append(("date_maturity", operator, limit))
         if partner_domain:
             domain.append(("partner_id", "any", partner_domain))
         return domain
+
+    def _get_open_credits_domain(self, as_of_date, partners):
+        """The open credits of ``partners``: posted receivable items with an amount in the customer's
+        favour (credit notes, payments and advances not matched yet), in any journal."""
+        self.ensure_one()
+        return [
+            ("company_id", "=", self.company_id.id),
+            ("parent_state", "=", "posted"),
+            ("account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+            ("amount_residual", "<", 0),
+            ("date", "<=", as_of_date),
+            ("partner_id", "in", partners.ids),
+        ]
 
     @api.model
     def _get_days_overdue(self, line, as_of_date, date_basis):
         reference = line.invoice_date if date_basis == "invoice_date" else line.date_maturity
         return (as_of_date - (reference or line.date_maturity)).days
 
-    def _match_amount(self, amount):
+    def _check_amount_range(self, amount):
+        """None when ``amount`` is in the level's range, else the reason key it is not."""
         self.ensure_one()
         currency = self.currency_id
         if self.min_amount_overdue and currency.compare_amounts(amount, self.min_amount_overdue) < 0:
-            return False
-        return not self.max_amount_overdue or currency.compare_amounts(amount, self.max_amount_overdue) <= 0
+            return "below_min_amount"
+        if self.max_amount_overdue and currency.compare_amounts(amount, self.max_amount_overdue) > 0:
+            return "above_max_amount"
+        return None
 
-    def _get_overdue_by_partner(self, as_of_date, date_basis, partner_domain=None):
-        """Return {commercial partner: summary} for the customers this level selects, the summary being
-        a dict of ``move_line_ids``, ``invoice_count``, ``invoice_names``, ``amount_overdue`` (company
-        currency), ``amounts_by_currency`` [(currency, amount)] and ``max_days_overdue``.
-
-        Two grouped queries whatever the number of customers and invoices: the journal items are
-        summed in the database, not loaded as records. The amount range applies to the total of the
-        items the days range selected."""
+    def _get_rates(self, currencies, as_of_date):
+        """{currency: rate to the company currency at ``as_of_date``}, one look-up per currency."""
         self.ensure_one()
-        # by customer and currency: an invoice has one currency, so the groups add up per customer
-        groups = self.env["account.move.line"]._read_group(
+        company = self.company_id
+        return {
+            currency: currency._get_conversion_rate(currency, company.currency_id, company, as_of_date)
+            for currency in currencies
+        }
+
+    @api.model
+    def _net_amounts(self, overdue, credits, rates, handling, company_currency):
+        """What a customer owes once its open credits are weighed, per ``handling`` (see
+        ``credit_handling``). ``overdue`` and ``credits``: {currency: (amount in that currency, amount
+        in company currency)}, credits positive; ``rates``: {currency: rate to the company currency}.
+
+        Credits offset overdue items of their own currency only; credits in a currency without overdue
+        items are "not offset". Returns a dict: ``rows`` [{currency, overdue, credit, net, offset}]
+        (overdue currencies first), ``amount_credit`` (credits offset or shown, company currency),
+        ``amount_net`` (the sum of the positive nets, converted at the rates), ``covered`` (every
+        overdue currency's net is zero or less) and ``amounts_due`` [(currency, amount due)]."""
+        rows, amount_credit, amount_net = [], 0.0, 0.0
+        for currency, (due, _due_company) in overdue.items():
+            credit, credit_company = credits.get(currency, (0.0, 0.0)) if handling != "ignore" else (0.0, 0.0)
+            net = currency.round(due - credit) if handling == "net" else due
+            rows.append({"currency": currency, "overdue": due, "credit": credit, "net": net, "offset": True})
+            amount_credit += credit_company
+            amount_net += max(net, 0.0) * rates.get(currency, 1.0) if currency != company_currency else max(net, 0.0)
+        if handling != "ignore":
+            for currency, (credit, _credit_company) in credits.items():
+                if currency not in overdue:
+                    rows.append({"currency": currency, "overdue": 0.0, "credit": credit, "net": 0.0, "offset": False})
+        return {
+            "rows": rows,
+            "amount_credit": company_currency.round(amount_credit),
+            "amount_net": company_currency.round(amount_net),
+            "covered": all(row["net"] <= 0 for row in rows if row["offset"]),
+            "amounts_due": [(row["currency"], max(row["net"], 0.0)) for row in rows if row["offset"]],
+        }
+
+    def _select_customers(self, as_of_date, date_basis, partner_domain=None, picked=None):
+        """The customers this level reminds, and those it leaves out with the reason: the one selection
+        of the addon, used by the wizard. ``picked``: the customers chosen explicitly (listed even when
+        archived; reported ``no_overdue`` when nothing of theirs is overdue).
+
+        Returns ``(listed, left_out)``, both {commercial partner: summary}; a summary holds
+        ``move_line_ids`` and ``credit_move_line_ids`` (the overdue items and open credits),
+        ``invoice_count``, ``invoice_names``, ``amount_overdue`` (gross, company currency),
+        ``amount_credit``, ``amount_net``, ``amounts_due`` [(currency, amount)], ``max_days_overdue``,
+        and, for a customer left out, ``reason`` (a key of EXCLUSION_REASONS).
+
+        Four grouped queries whatever the number of customers and items: the journal items are summed
+        in the database, not loaded as records. The amount range applies to the net in ``net`` mode, to
+        the overdue total otherwise."""
+        self.ensure_one()
+        picked = picked or self.env["res.partner"]
+        # archived customers' items too: they are reported as left out unless picked
+        move_lines = self.env["account.move.line"].with_context(active_test=False)
+        groups = move_lines._read_group(
             self._get_overdue_lines_domain(as_of_date, date_basis, partner_domain),
             ["partner_id", "currency_id"],
             [
@@ -239,31 +367,65 @@ class DunningLevel(models.Model):
         for partner, currency, amount, amount_currency, ids, move_count, names, oldest_due, oldest_invoice in groups:
             if not partner:
                 continue
-            oldest = oldest_due if date_basis != "invoice_date" else (oldest_invoice or oldest_due)
-            summary = summaries.setdefault(
-                partner,
-                {
-                    "move_line_ids": [],
-                    "invoice_count": 0,
-                    "invoice_names": set(),
-                    "amount_overdue": 0.0,
-                    "amounts_by_currency": [],
-                    "max_days_overdue": 0,
-                },
-            )
+            oldest = oldest_due if date_basis != "invoice_date" else min(filter(None, (oldest_invoice, oldest_due)))
+            summary = summaries.setdefault(partner, _new_summary())
             summary["move_line_ids"] += ids
             summary["invoice_count"] += move_count
             summary["invoice_names"].update(names)
             summary["amount_overdue"] += amount
-            summary["amounts_by_currency"].append((currency, amount_currency))
+            summary["overdue"][currency] = (amount_currency, amount)
             summary["max_days_overdue"] = max(summary["max_days_overdue"], (as_of_date - oldest).days)
-        result = {}
+        blocked = {
+            partner: (count, amount)
+            for partner, count, amount in move_lines._read_group(
+                self._get_blocked_lines_domain(as_of_date, date_basis, partner_domain),
+                ["partner_id"],
+                ["__count", "amount_residual:sum"],
+            )
+            if partner and partner not in summaries
+        }
+        handling = self.credit_handling
+        if summaries and handling != "ignore":
+            for partner, currency, amount, amount_currency, ids in move_lines._read_group(
+                self._get_open_credits_domain(as_of_date, self.env["res.partner"].concat(*summaries)),
+                ["partner_id", "currency_id"],
+                ["amount_residual:sum", "amount_residual_currency:sum", "id:array_agg"],
+            ):
+                summaries[partner]["credits"][currency] = (-amount_currency, -amount)
+                summaries[partner]["credit_move_line_ids"] += ids
+        company_currency = self.currency_id
+        foreign = {c for summary in summaries.values() for c in summary["overdue"]} - {company_currency}
+        rates = self._get_rates(foreign, as_of_date) if foreign else {}
+        listed, left_out = {}, {}
         for partner, summary in summaries.items():
-            if self._match_amount(summary["amount_overdue"]):
-                summary["move_line_ids"].sort()
+            net = self._net_amounts(summary.pop("overdue"), summary.pop("credits"), rates, handling, company_currency)
+            summary.update(
+                amount_credit=net["amount_credit"],
+                amount_net=net["amount_net"] if handling == "net" else summary["amount_overdue"],
+                amounts_due=net["amounts_due"],
+            )
+            summary["move_line_ids"].sort()
+            summary["credit_move_line_ids"].sort()
+            summary["invoice_names"] = ", ".join(sorted(summary["invoice_names"]))
+            if not partner.active and partner not in picked:
+                summary["reason"] = "archived"
+            elif handling == "net" and net["covered"]:
+                summary["reason"] = "credits_cover"
+            else:
+                summary["reason"] = self._check_amount_range(summary["amount_net"])
+            (left_out if summary["reason"] else listed)[partner] = summary
+        for partner, (count, amount) in blocked.items():
+            left_out[partner] = {**_new_summary(), "amount_overdue": amount, "invoice_count": count}
+            left_out[partner]["reason"] = "all_blocked"
+        for partner in picked.commercial_partner_id:
+            if partner not in listed and partner not in left_out:
+                left_out[partner] = {**_new_summary(), "reason": "no_overdue"}
+        for summary in left_out.values():
+            summary.pop("overdue", None)
+            summary.pop("credits", None)
+            if isinstance(summary["invoice_names"], set):
                 summary["invoice_names"] = ", ".join(sorted(summary["invoice_names"]))
-                result[partner] = summary
-        return result
+        return listed, left_out
 
     # -------------------------------------------------------------------------
     # DEFAULT DATA

@@ -7,6 +7,7 @@ from odoo import Command, api, fields, models, modules, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, clean_context, formataddr
 
+from .dunning_level import CREDIT_HANDLING_SELECTION
 from .res_company import DATE_BASIS_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -62,13 +63,29 @@ class DunningNotice(models.Model):
     # A list of ids rather than a many2many: a run writes one row per customer, not one per invoice.
     move_line_ids_data = fields.Json(string="Journal Item IDs", readonly=True, copy=False)
     move_line_ids = fields.Many2many("account.move.line", string="Journal Items", compute="_compute_move_line_ids")
-    line_ids = fields.One2many("dunning.notice.line", "notice_id", string="Overdue Items", readonly=True)
+    # the customer's open credits (credit notes, unmatched payments) found with them
+    credit_move_line_ids_data = fields.Json(string="Open Credit IDs", readonly=True, copy=False)
+    credit_move_line_ids = fields.Many2many(
+        "account.move.line", string="Open Credits", compute="_compute_move_line_ids"
+    )
+    credit_handling = fields.Selection(CREDIT_HANDLING_SELECTION, string="Open Credits", readonly=True, default="net")
+    line_ids = fields.One2many("dunning.notice.line", "notice_id", string="Items", readonly=True)
     # readonly=False: given at creation (the wizard has them), they spare loading the journal items
     invoice_count = fields.Integer(compute="_compute_amounts", store=True, readonly=False)
     amount_overdue = fields.Monetary(
         string="Total Overdue", compute="_compute_amounts", store=True, readonly=False, currency_field="currency_id"
     )
     max_days_overdue = fields.Integer(string="Days Overdue", compute="_compute_amounts", store=True, readonly=False)
+    amount_credit = fields.Monetary(
+        string="Open Credits Amount",
+        compute="_compute_amounts",
+        store=True,
+        readonly=False,
+        currency_field="currency_id",
+    )
+    amount_net = fields.Monetary(
+        string="Net Due", compute="_compute_amounts", store=True, readonly=False, currency_field="currency_id"
+    )
     amount_summary = fields.Char(string="Due per Currency", compute="_compute_amount_summary")
     active = fields.Boolean(default=True, readonly=True)
     state = fields.Selection(
@@ -81,6 +98,7 @@ class DunningNotice(models.Model):
         copy=False,
     )
     error_message = fields.Text(readonly=True, copy=False)
+    cancel_reason = fields.Char(readonly=True, copy=False)
     # claims by queue workers that never finished: counted outside their transaction (see _claim_batch)
     process_attempt_count = fields.Integer(readonly=True, copy=False)
     process_claim_date = fields.Datetime(readonly=True, copy=False)
@@ -118,29 +136,44 @@ class DunningNotice(models.Model):
                 (notice.sender_name or "", notice.sender_email)
             )
 
-    @api.depends("move_line_ids_data")
+    @api.depends("move_line_ids_data", "credit_move_line_ids_data")
     def _compute_move_line_ids(self):
         # one existence check for all: an invoice reset to draft since the wizard lost its journal items
-        all_ids = {item_id for notice in self for item_id in notice.move_line_ids_data or []}
+        all_ids = {
+            item_id
+            for notice in self
+            for item_id in (notice.move_line_ids_data or []) + (notice.credit_move_line_ids_data or [])
+        }
         existing = set(self.env["account.move.line"].browse(all_ids).exists().ids)
         for notice in self:
             notice.move_line_ids = [item_id for item_id in notice.move_line_ids_data or [] if item_id in existing]
+            notice.credit_move_line_ids = [
+                item_id for item_id in notice.credit_move_line_ids_data or [] if item_id in existing
+            ]
 
-    @api.depends("line_ids.amount_residual_company", "line_ids.days_overdue", "move_line_ids_data")
+    @api.depends(
+        "line_ids.amount_residual_company",
+        "line_ids.days_overdue",
+        "move_line_ids_data",
+        "credit_move_line_ids_data",
+        "credit_handling",
+    )
     def _compute_amounts(self):
         # the snapshot once taken; until then (queued notices) the chosen journal items
         for notice in self:
             if notice.line_ids:
-                moves = notice.line_ids.move_id
-                amounts = notice.line_ids.mapped("amount_residual_company")
-                days = notice.line_ids.mapped("days_overdue")
+                overdue_lines = notice.line_ids.filtered(lambda line: line.line_type == "overdue")
+                moves = overdue_lines.move_id
+                days = overdue_lines.mapped("days_overdue")
             else:
-                items = notice.move_line_ids
-                moves, amounts = items.move_id, items.mapped("amount_residual")
-                days = [notice._get_days_overdue(item) for item in items]
+                moves = notice.move_line_ids.move_id
+                days = [notice._get_days_overdue(item) for item in notice.move_line_ids]
+            totals = notice._get_net_amounts()
             notice.invoice_count = len(moves)
-            notice.amount_overdue = sum(amounts)
             notice.max_days_overdue = max(days, default=0)
+            notice.amount_overdue = totals["amount_overdue"]
+            notice.amount_credit = totals["amount_credit"]
+            notice.amount_net = totals["amount_net"]
 
     @api.depends("line_ids.amount_residual", "line_ids.currency_id")
     def _compute_amount_summary(self):
@@ -171,14 +204,19 @@ class DunningNotice(models.Model):
     # CONSTRAINTS: what the queue reads, valid whoever wrote it (the queue runs as superuser)
     # -------------------------------------------------------------------------
 
-    @api.constrains("move_line_ids_data", "partner_id", "company_id")
+    @api.constrains("move_line_ids_data", "credit_move_line_ids_data", "partner_id", "company_id")
     def _check_move_line_ids_data(self):
-        """The chosen items are posted receivable journal items of the notice's customer and company."""
+        """The chosen items and credits are posted receivable journal items of the notice's customer and
+        company."""
         for notice in self:
-            data = notice.move_line_ids_data or []
-            if not isinstance(data, list) or not all(isinstance(item_id, int) for item_id in data):
-                raise ValidationError(self.env._("The journal items of a dunning notice are a list of ids."))
-        all_ids = {item_id for notice in self for item_id in notice.move_line_ids_data or []}
+            for data in (notice.move_line_ids_data or [], notice.credit_move_line_ids_data or []):
+                if not isinstance(data, list) or not all(isinstance(item_id, int) for item_id in data):
+                    raise ValidationError(self.env._("The journal items of a dunning notice are a list of ids."))
+        all_ids = {
+            item_id
+            for notice in self
+            for item_id in (notice.move_line_ids_data or []) + (notice.credit_move_line_ids_data or [])
+        }
         items = self.env["account.move.line"].sudo().browse(all_ids)
         found = {
             item.id: (item.company_id.id, item.partner_id.commercial_partner_id.id)
@@ -188,7 +226,8 @@ class DunningNotice(models.Model):
         }
         for notice in self:
             expected = (notice.company_id.id, notice.partner_id.commercial_partner_id.id)
-            if any(found.get(item_id) != expected for item_id in notice.move_line_ids_data or []):
+            chosen = (notice.move_line_ids_data or []) + (notice.credit_move_line_ids_data or [])
+            if any(found.get(item_id) != expected for item_id in chosen):
                 raise ValidationError(
                     self.env._(
                         "Dunning notice %(name)s may only list posted receivable items of %(customer)s in %(company)s.",
@@ -258,8 +297,16 @@ class DunningNotice(models.Model):
         failed = self.filtered(lambda n: n.state == "error")
         if not failed:
             raise UserError(self.env._("Only notices in error can be processed again."))
+        # read the items again: a failed notice was never sent, its snapshot and PDF are made anew
+        failed.sudo().line_ids.unlink()
         failed._write_state(
-            {"state": "queued", "error_message": False, "process_attempt_count": 0, "process_claim_date": False}
+            {
+                "state": "queued",
+                "error_message": False,
+                "process_attempt_count": 0,
+                "process_claim_date": False,
+                "pdf_attachment_id": False,
+            }
         )
         failed._process_or_enqueue()
         return True
@@ -352,7 +399,7 @@ class DunningNotice(models.Model):
         ids = sorted(row[0] for row in rows)
         self.browse(ids).invalidate_recordset(["process_attempt_count", "process_claim_date"])
         if ids and self._auto_commit():
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit - the claims must outlive a dying worker
             ids = [
                 row[0]
                 for row in self.env.execute_query(
@@ -516,13 +563,37 @@ class DunningNotice(models.Model):
                 notice._set_error(error)
 
     def _create_snapshot_lines_batch(self):
+        """The snapshot, read again when the notice is processed (minutes or hours after Apply Filters):
+        items paid, reversed or cancelled since are dropped, amounts are today's. A notice left with
+        nothing to ask for is cancelled, not sent."""
         line_model = self.env["dunning.notice.line"]
-        vals_list = [
-            {"notice_id": notice.id, **line_model._prepare_vals_from_move_line(item, notice._get_days_overdue(item))}
-            for notice in self
-            for item in notice.move_line_ids.sorted(lambda i: (i.date_maturity, i.id))
-        ]
+        vals_list = []
+        for notice in self:
+            items = notice.move_line_ids.filtered(lambda i: i._is_still_overdue())
+            credits = notice.credit_move_line_ids.filtered(lambda i: i._is_still_open_credit())
+            if notice.credit_handling == "ignore":
+                credits = credits.browse()
+            vals_list += [
+                {
+                    "notice_id": notice.id,
+                    **line_model._prepare_vals_from_move_line(item, notice._get_days_overdue(item)),
+                }
+                for item in items.sorted(lambda i: (i.date_maturity, i.id))
+            ]
+            vals_list += [
+                {"notice_id": notice.id, **line_model._prepare_vals_from_move_line(item, 0), "line_type": "credit"}
+                for item in credits.sorted(lambda i: (i.date, i.id))
+            ]
         line_model.sudo().create(vals_list)  # lines are written by the server only
+        settled = self.filtered(
+            lambda n: (
+                not any(line.line_type == "overdue" for line in n.line_ids)
+                or (n.credit_handling == "net" and n.currency_id.is_zero(n.amount_net))
+            )
+        )
+        settled._write_state(
+            {"state": "cancel", "cancel_reason": self.env._("Settled before sending: nothing is overdue any more.")}
+        )
 
     def _get_days_overdue(self, item):
         self.ensure_one()
@@ -773,10 +844,55 @@ class DunningNotice(models.Model):
     # HELPERS for the templates
     # -------------------------------------------------------------------------
 
-    def _get_amounts_by_currency(self):
-        """[(currency, amount due)] of the notice's items, in their invoice currencies."""
+    def _get_net_amounts(self):
+        """What the notice asks for, from its snapshot (or, queued, its chosen items), credits weighed per
+        its ``credit_handling``: ``dunning.level._net_amounts``'s result plus ``amount_overdue``."""
         self.ensure_one()
-        return [
-            (currency, sum(lines.mapped("amount_residual")))
-            for currency, lines in self.line_ids.grouped("currency_id").items()
-        ]
+        overdue, credits, amount_overdue = {}, {}, 0.0
+        if self.line_ids:
+            entries = [
+                (line.line_type == "credit", line.currency_id, line.amount_residual, line.amount_residual_company)
+                for line in self.line_ids
+            ]
+        else:
+            entries = [
+                (False, item.currency_id, item.amount_residual_currency, item.amount_residual)
+                for item in self.move_line_ids
+            ] + [
+                (True, item.currency_id, item.amount_residual_currency, item.amount_residual)
+                for item in self.credit_move_line_ids
+            ]
+        for is_credit, currency, amount, amount_company in entries:
+            bucket = credits if is_credit else overdue
+            previous = bucket.get(currency, (0.0, 0.0))
+            sign = -1 if is_credit else 1
+            bucket[currency] = (previous[0] + sign * amount, previous[1] + sign * amount_company)
+            if not is_credit:
+                amount_overdue += amount_company
+        level = self.level_id
+        company_currency = self.company_id.currency_id
+        foreign = set(overdue) - {company_currency}
+        rates = level._get_rates(foreign, self.as_of_date) if foreign else {}
+        result = level._net_amounts(overdue, credits, rates, self.credit_handling or "net", company_currency)
+        result["amount_overdue"] = company_currency.round(amount_overdue)
+        if self.credit_handling != "net":
+            result["amount_net"] = result["amount_overdue"]
+        return result
+
+    def _get_overdue_lines(self):
+        return self.line_ids.filtered(lambda line: line.line_type == "overdue")
+
+    def _get_credit_lines(self):
+        return self.line_ids.filtered(lambda line: line.line_type == "credit")
+
+    def _get_amounts_by_currency(self):
+        """[(currency, amount due)] in the items' currencies: net of the open credits when they are
+        deducted."""
+        self.ensure_one()
+        return self._get_net_amounts()["amounts_due"]
+
+    def _get_currency_summary(self):
+        """Per currency, for the notice and its email: overdue, credits, net amount due, and whether the
+        credits were offset (False: a currency with credits only, nothing overdue in it)."""
+        self.ensure_one()
+        return self._get_net_amounts()["rows"]

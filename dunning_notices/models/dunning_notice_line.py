@@ -10,6 +10,9 @@ class DunningNoticeLine(models.Model):
     _order = "notice_id, date_maturity, id"
 
     notice_id = fields.Many2one("dunning.notice", required=True, ondelete="cascade", index=True)
+    line_type = fields.Selection(
+        [("overdue", "Overdue"), ("credit", "Open Credit")], string="Type", required=True, default="overdue"
+    )
     company_id = fields.Many2one(related="notice_id.company_id", store=True, index=True)
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
     move_line_id = fields.Many2one("account.move.line", string="Journal Item", index=True, ondelete="set null")

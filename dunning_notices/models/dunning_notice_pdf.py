@@ -271,6 +271,6 @@ class DunningNotice(models.Model):
                         "mimetype": "application/pdf",
                     }
                 )
-            generated = self.env["ir.attachment"].create(vals_list)
+            generated = self.env["ir.attachment"].sudo().create(vals_list)  # on a notice: server-written
         self.sudo().invoice_attachment_ids = existing | generated  # notices are written by the server only
         return existing | generated

@@ -26,6 +26,29 @@ class TestQueueConcurrency(BaseCommon):
             partners = env["res.partner"].create(
                 [{"name": f"Concurrent {i}", "email": f"concurrent{i}@example.com"} for i in range(count)]
             )
+            invoices = (
+                env["account.move"]
+                .with_company(level.company_id)
+                .create(
+                    [
+                        {
+                            "move_type": "out_invoice",
+                            "partner_id": partner.id,
+                            "invoice_date": "2026-06-01",
+                            "invoice_date_due": "2026-06-02",
+                            "invoice_line_ids": [
+                                Command.create({"name": "Service", "quantity": 1, "price_unit": 10, "tax_ids": []})
+                            ],
+                        }
+                        for partner in partners
+                    ]
+                )
+            )
+            invoices.action_post()
+            receivable = {
+                line.partner_id: line.id
+                for line in invoices.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+            }
             notices = env["dunning.notice"].create(
                 [
                     {
@@ -38,6 +61,7 @@ class TestQueueConcurrency(BaseCommon):
                         "mail_template_id": level.mail_template_id.id,
                         "to_email": True,
                         "recipient_ids": [Command.set(partner.ids)],
+                        "move_line_ids_data": [receivable[partner]],
                     }
                     for partner in partners
                 ]
@@ -57,7 +81,11 @@ class TestQueueConcurrency(BaseCommon):
         with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
             cr.execute("DELETE FROM dunning_notice WHERE id = ANY(%s)", [notice_ids])
             cr.execute("DELETE FROM mail_message WHERE model = 'res.partner' AND res_id = ANY(%s)", [partner_ids])
-            self._committed_env(cr)["res.partner"].browse(partner_ids).unlink()
+            env = self._committed_env(cr)
+            invoices = env["account.move"].search([("partner_id", "in", partner_ids)])
+            invoices.button_draft()
+            invoices.with_context(force_delete=True).unlink()
+            env["res.partner"].browse(partner_ids).unlink()
             cr.commit()
 
     def test_two_workers_never_process_the_same_notice(self):

@@ -91,11 +91,18 @@ class DunningNoticeSend(models.TransientModel):
     )
     attach_invoices = fields.Boolean(default=lambda self: self.env.company.dunning_attach_invoices)
 
-    line_ids = fields.One2many("dunning.notice.send.line", "wizard_id", string="Customers to Remind")
+    line_ids = fields.One2many(
+        "dunning.notice.send.line", "wizard_id", string="Customers to Remind", domain=[("excluded", "=", False)]
+    )
+    excluded_line_ids = fields.One2many(
+        "dunning.notice.send.line", "wizard_id", string="Left Out", domain=[("excluded", "=", True)]
+    )
     filters_applied = fields.Boolean()
     notice_ids = fields.Many2many("dunning.notice", string="Notices", readonly=True)
     amount_overdue = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
+    amount_net = fields.Monetary(string="Net Due", compute="_compute_totals", currency_field="currency_id")
     line_count = fields.Integer(compute="_compute_totals")
+    excluded_count = fields.Integer(compute="_compute_totals")
 
     def _default_partner_ids(self):
         if self.env.context.get("active_model") == "res.partner" and self.env.context.get("active_ids"):
@@ -139,22 +146,46 @@ class DunningNoticeSend(models.TransientModel):
             wizard.report_id = wizard.level_id.report_id
             wizard.mail_template_id = wizard.level_id.mail_template_id
 
-    @api.depends("line_ids.amount_overdue")
+    @api.depends("line_ids.amount_overdue", "line_ids.amount_net", "excluded_line_ids")
     def _compute_totals(self):
         # a stored wizard sums its thousands of lines in the database; one being edited (onchange) in memory
         stored = self.filtered(lambda wizard: isinstance(wizard.id, int))
         totals = {
-            wizard: (amount, count)
-            for wizard, amount, count in self.env["dunning.notice.send.line"]._read_group(
-                [("wizard_id", "in", stored.ids)], ["wizard_id"], ["amount_overdue:sum", "__count"]
+            (wizard, excluded): (overdue, net, count)
+            for wizard, excluded, overdue, net, count in self.env["dunning.notice.send.line"]._read_group(
+                [("wizard_id", "in", stored.ids)],
+                ["wizard_id", "excluded"],
+                ["amount_overdue:sum", "amount_net:sum", "__count"],
             )
         }
         for wizard in self:
             if wizard in stored:
-                wizard.amount_overdue, wizard.line_count = totals.get(wizard, (0.0, 0))
+                wizard.amount_overdue, wizard.amount_net, wizard.line_count = totals.get((wizard, False), (0.0, 0.0, 0))
+                wizard.excluded_count = totals.get((wizard, True), (0, 0, 0))[2]
             else:
                 wizard.amount_overdue = sum(wizard.line_ids.mapped("amount_overdue"))
+                wizard.amount_net = sum(wizard.line_ids.mapped("amount_net"))
                 wizard.line_count = len(wizard.line_ids)
+                wizard.excluded_count = len(wizard.excluded_line_ids)
+
+    @api.depends("as_of_date")
+    def _compute_as_of_date_warning(self):
+        for wizard in self:
+            today = fields.Date.context_today(wizard)
+            wizard.as_of_date_warning = (
+                wizard.as_of_date
+                and wizard.as_of_date > today
+                and self.env._(
+                    "The as-of date %(date)s is in the future: invoices not yet due today are counted as overdue.",
+                    date=format_date(self.env, wizard.as_of_date),
+                )
+            )
+
+    @api.depends("level_id")
+    def _compute_templates(self):
+        for wizard in self:
+            wizard.report_id = wizard.level_id.report_id
+            wizard.mail_template_id = wizard.level_id.mail_template_id
 
     @api.constrains("as_of_date", "company_id")
     def _check_as_of_date(self):
@@ -221,7 +252,7 @@ class DunningNoticeSend(models.TransientModel):
             domain.append(("is_company", "=", self.customer_type == "company"))
         if self.category_ids:
             domain.append(("category_id", "in", self.category_ids.ids))
-        if picked := self._get_picked_partners():
+        if picked := self.with_context(active_test=False).partner_ids:
             domain.append(("id", "in", picked.commercial_partner_id.ids))
         return domain
 
@@ -252,38 +283,41 @@ class DunningNoticeSend(models.TransientModel):
         self.ensure_one()
         if self.state == "sent":
             raise UserError(self.env._("These notices were already sent; open the wizard again for a new run."))
-        partner_domain = self._get_partner_domain()
-        # the customers picked are searched archived or not; the other filters find active ones only
-        level = self.level_id.with_context(active_test=not self.with_context(active_test=False).partner_ids)
-        overdue = level._get_overdue_by_partner(self.as_of_date, self.date_basis, partner_domain)
+        picked = self._get_picked_partners()  # refuses unusable customers before anything reads them
+        listed, left_out = self.level_id._select_customers(
+            self.as_of_date, self.date_basis, self._get_partner_domain(), picked=picked
+        )
         # one query for the names (the order of the list) and emails of all the customers found
         partners = (
             self.env["res.partner"]
             .with_context(active_test=False)
-            .search_fetch([("id", "in", [partner.id for partner in overdue])], ["name", "email"], order="name, id")
+            .search_fetch([("id", "in", [p.id for p in (*listed, *left_out)])], ["name", "email"], order="name, id")
         )
-        recipients = partners._get_dunning_recipients()
-        self.env["dunning.notice.send.line"]._replace_lines(
-            self,
-            [
+        recipients = partners.filtered(lambda partner: partner in listed)._get_dunning_recipients()
+        rows = []
+        for partner in partners:
+            summary = listed.get(partner) or left_out[partner]
+            emails = recipients.get(partner, self.env["res.partner"])
+            rows.append(
                 {
                     "partner_id": partner.id,
                     "move_line_ids_data": summary["move_line_ids"],
+                    "credit_move_line_ids_data": summary["credit_move_line_ids"],
                     "invoice_count": summary["invoice_count"],
                     "invoice_names": summary["invoice_names"],
                     "amount_overdue": summary["amount_overdue"],
-                    "amounts_by_currency_data": [
-                        [currency.id, amount] for currency, amount in summary["amounts_by_currency"]
-                    ],
+                    "amount_credit": summary["amount_credit"],
+                    "amount_net": summary["amount_net"],
+                    "amounts_by_currency_data": [[currency.id, amount] for currency, amount in summary["amounts_due"]],
                     "max_days_overdue": summary["max_days_overdue"],
-                    "recipient_ids": recipients[partner].ids,
-                    "to_email": bool(recipients[partner]),
-                    "to_print": not recipients[partner],
+                    "excluded": partner in left_out,
+                    "exclusion_reason": summary.get("reason"),
+                    "recipient_ids": emails.ids,
+                    "to_email": partner in listed and bool(emails),
+                    "to_print": partner in listed and not emails,
                 }
-                for partner in partners
-                for summary in [overdue[partner]]
-            ],
-        )
+            )
+        self.env["dunning.notice.send.line"]._replace_lines(self, rows)
         self.filters_applied = True
         return self._reopen()
 
@@ -318,12 +352,27 @@ class DunningNoticeSend(models.TransientModel):
         notices._process_or_enqueue()
         return self._get_result_action()
 
+    def action_view_left_out(self):
+        """The customers this run leaves out, in a list to filter and group by reason."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Left Out"),
+            "res_model": "dunning.notice.send.line",
+            "views": [(self.env.ref("dunning_notices.dunning_notice_send_line_view_list_left_out").id, "list")],
+            "search_view_id": [self.env.ref("dunning_notices.dunning_notice_send_line_view_search").id],
+            "domain": [("wizard_id", "=", self.id), ("excluded", "=", True)],
+            "context": {"search_default_group_by_reason": 1, "create": False},
+            "target": "new",
+        }
+
     def _prepare_notice_vals(self):
         """The values the notices of this run share."""
         self.ensure_one()
         return {
             "company_id": self.company_id.id,
             "level_id": self.level_id.id,
+            "credit_handling": self.level_id.credit_handling,
             "sender_user_id": self.sender_user_id.id,
             "sender_name": self.sender_name,
             "sender_email": self.sender_email,

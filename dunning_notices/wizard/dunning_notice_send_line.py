@@ -1,9 +1,10 @@
 import json
 
-from odoo import Command, api, fields, models
+from odoo import Command, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, email_normalize
 
+from ..models.dunning_level import EXCLUSION_REASONS
 from ..models.dunning_notice import format_amounts_by_currency
 
 
@@ -21,9 +22,16 @@ class DunningNoticeSendLine(models.TransientModel):
     # without loading their journal items. A list of ids rather than a many2many: one row per customer.
     move_line_ids_data = fields.Json(string="Overdue Item IDs", readonly=True)
     move_line_ids = fields.Many2many("account.move.line", string="Overdue Items", compute="_compute_move_line_ids")
+    credit_move_line_ids_data = fields.Json(string="Open Credit IDs", readonly=True)
     invoice_count = fields.Integer(string="Invoices", readonly=True)
     invoice_names = fields.Char(string="Overdue Invoices", readonly=True)
     amount_overdue = fields.Monetary(string="Overdue", readonly=True, currency_field="currency_id")
+    amount_credit = fields.Monetary(string="Credits", readonly=True, currency_field="currency_id")
+    amount_net = fields.Monetary(string="Net Due", readonly=True, currency_field="currency_id")
+    # a customer found but left out of the run, and why: never sent, cannot be ticked
+    excluded = fields.Boolean(string="Left Out", readonly=True)
+    exclusion_reason = fields.Selection(EXCLUSION_REASONS, string="Reason", readonly=True)
+    exclusion_detail = fields.Char(string="Detail", compute="_compute_exclusion_detail")
     # [[currency id, amount]]: formatted for the rows shown only, formatting thousands costs a second
     amounts_by_currency_data = fields.Json(string="Amounts per Currency", readonly=True)
     amount_summary = fields.Char(string="Due per Currency", compute="_compute_amount_summary")
@@ -63,6 +71,69 @@ class DunningNoticeSendLine(models.TransientModel):
             )
         return super().write(vals)
 
+    def _compute_exclusion_detail(self):
+        for line in self:
+            line.exclusion_detail = line.excluded and line._get_exclusion_detail()
+
+    def _get_exclusion_detail(self):
+        """The amounts and dates behind the reason a customer is left out, in the user's words."""
+        self.ensure_one()
+        level = self.wizard_id.level_id
+
+        def money(amount):
+            return tools.format_amount(self.env, amount, self.currency_id)
+
+        reason = self.exclusion_reason
+        if reason == "credits_cover":
+            return self.env._(
+                "Overdue %(overdue)s, open credits %(credits)s: nothing left to pay.",
+                overdue=money(self.amount_overdue),
+                credits=money(self.amount_credit),
+            )
+        if reason == "below_min_amount":
+            return self.env._(
+                "Owes %(amount)s, below the minimum of %(min)s.",
+                amount=money(self.amount_net),
+                min=money(level.min_amount_overdue),
+            )
+        if reason == "above_max_amount":
+            return self.env._(
+                "Owes %(amount)s, above the maximum of %(max)s.",
+                amount=money(self.amount_net),
+                max=money(level.max_amount_overdue),
+            )
+        if reason == "all_blocked":
+            return self.env._(
+                "%(count)s overdue item(s) of %(amount)s in payment or with payment blocked.",
+                count=self.invoice_count,
+                amount=money(self.amount_overdue),
+            )
+        if reason == "archived":
+            return self.env._(
+                "Archived customer owing %(amount)s (%(days)s days overdue): pick it explicitly to remind it.",
+                amount=money(self.amount_overdue),
+                days=self.max_days_overdue,
+            )
+        if reason == "no_overdue":
+            return self.env._(
+                "No item overdue in the level's days range as of %(date)s.", date=self.wizard_id.as_of_date
+            )
+        return False
+
+    @api.constrains("excluded", "to_print", "to_email")
+    def _check_excluded_not_sent(self):
+        for line in self:
+            if line.excluded and (line.to_print or line.to_email):
+                raise ValidationError(
+                    self.env._(
+                        "%(customer)s is left out of this run (%(reason)s): it cannot be printed or emailed.",
+                        customer=line.partner_id.display_name,
+                        reason=dict(self._fields["exclusion_reason"]._description_selection(self.env)).get(
+                            line.exclusion_reason
+                        ),
+                    )
+                )
+
     @api.model
     def _replace_lines(self, wizard, rows):
         """Replace the lines of ``wizard`` by ``rows`` (dicts of the stored fields, ``recipient_ids`` a
@@ -87,17 +158,19 @@ class DunningNoticeSendLine(models.TransientModel):
                 """
                 WITH new_line AS (
                     INSERT INTO dunning_notice_send_line (
-                        wizard_id, sequence, partner_id, move_line_ids_data, invoice_count, invoice_names,
-                        amount_overdue, amounts_by_currency_data, max_days_overdue, to_print, to_email,
+                        wizard_id, sequence, partner_id, move_line_ids_data, credit_move_line_ids_data,
+                        invoice_count, invoice_names, amount_overdue, amount_credit, amount_net,
+                        amounts_by_currency_data, max_days_overdue, excluded, exclusion_reason, to_print, to_email,
                         create_uid, create_date, write_uid, write_date)
-                    SELECT %(wizard)s, r.sequence, r.partner_id, r.move_line_ids_data, r.invoice_count,
-                           r.invoice_names, r.amount_overdue, r.amounts_by_currency_data, r.max_days_overdue,
-                           r.to_print,
-                           r.to_email, %(uid)s, %(now)s, %(uid)s, %(now)s
+                    SELECT %(wizard)s, r.sequence, r.partner_id, r.move_line_ids_data, r.credit_move_line_ids_data,
+                           r.invoice_count, r.invoice_names, r.amount_overdue, r.amount_credit, r.amount_net,
+                           r.amounts_by_currency_data, r.max_days_overdue, r.excluded, r.exclusion_reason,
+                           r.to_print, r.to_email, %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
-                           sequence int, partner_id int, move_line_ids_data jsonb, invoice_count int,
-                           invoice_names varchar, amount_overdue numeric, amounts_by_currency_data jsonb,
-                           max_days_overdue int, to_print bool, to_email bool)
+                           sequence int, partner_id int, move_line_ids_data jsonb, credit_move_line_ids_data jsonb,
+                           invoice_count int, invoice_names varchar, amount_overdue numeric, amount_credit numeric,
+                           amount_net numeric, amounts_by_currency_data jsonb, max_days_overdue int, excluded bool,
+                           exclusion_reason varchar, to_print bool, to_email bool)
                     RETURNING id, partner_id
                 )
                 INSERT INTO %(relation)s (%(column1)s, %(column2)s)
@@ -172,9 +245,12 @@ class DunningNoticeSendLine(models.TransientModel):
                     "to_email": line.to_email,
                     "recipient_ids": [Command.set(recipients.ids if line.to_email else [])],
                     "move_line_ids_data": line.move_line_ids_data,
+                    "credit_move_line_ids_data": line.credit_move_line_ids_data or [],
                     # as Apply Filters found them: the notice need not load its journal items to be listed
                     "invoice_count": line.invoice_count,
                     "amount_overdue": line.amount_overdue,
+                    "amount_credit": line.amount_credit,
+                    "amount_net": line.amount_net,
                     "max_days_overdue": line.max_days_overdue,
                 }
             )
