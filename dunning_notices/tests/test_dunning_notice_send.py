@@ -227,7 +227,7 @@ class TestDunningNoticeSendQueries(DunningTestCommon):
 
     def test_apply_filters_query_count_does_not_grow(self):
         """Apply filters runs the same number of queries for 5 customers with 3 invoices each and for
-        100 customers with 1 invoice each."""
+        100 customers with 1 invoice each, half of them with open credits, some left out."""
         counts = [self._apply_filters_queries(5, invoices_each=3), self._apply_filters_queries(100, invoices_each=1)]
         self.assertEqual(counts[0], counts[1])
 
@@ -244,9 +244,11 @@ class TestDunningNoticeSendQueries(DunningTestCommon):
                 for i in range(size)
             ]
         )
-        for partner in partners:
+        for index, partner in enumerate(partners):
             for day in range(invoices_each):
                 self._invoice(partner, date(2026, 6, 1 + day), 100, due=date(2026, 6, 10 + day))
+            if index % 2:  # open credits, netted: every other customer has one, every fourth is covered
+                self._credit_note(partner, date(2026, 6, 20), 50 if index % 4 == 1 else 100 * invoices_each)
         form = self._wizard_form()
         form.category_ids.add(tag)
         wizard = form.save()
@@ -260,8 +262,13 @@ class TestDunningNoticeSendQueries(DunningTestCommon):
             wizard.action_apply_filters()
             self.env.flush_all()
             count = self.cr.sql_log_count - count0
-        self.assertEqual(len(wizard.line_ids), size)
-        self.assertEqual(wizard.amount_overdue, size * invoices_each * 100)
+        covered = len([index for index in range(size) if index % 4 == 3])
+        self.assertEqual(len(wizard.line_ids), size - covered)
+        self.assertEqual(set(wizard.excluded_line_ids.mapped("exclusion_reason")), {"credits_cover"})
+        self.assertEqual(len(wizard.excluded_line_ids), covered)
+        self.assertEqual(wizard.amount_overdue, (size - covered) * invoices_each * 100)
+        partly = len([index for index in range(size) if index % 4 == 1])
+        self.assertEqual(wizard.amount_net, (size - covered) * invoices_each * 100 - partly * 50)
         return count
 
     def test_queue_batch_query_count_does_not_grow(self):
