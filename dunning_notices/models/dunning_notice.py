@@ -68,7 +68,9 @@ class DunningNotice(models.Model):
     credit_move_line_ids = fields.Many2many(
         "account.move.line", string="Open Credits", compute="_compute_move_line_ids"
     )
-    credit_handling = fields.Selection(CREDIT_HANDLING_SELECTION, string="Open Credits", readonly=True, default="net")
+    credit_handling = fields.Selection(
+        CREDIT_HANDLING_SELECTION, string="Credit Handling", readonly=True, default="net"
+    )
     line_ids = fields.One2many("dunning.notice.line", "notice_id", string="Items", readonly=True)
     # readonly=False: given at creation (the wizard has them), they spare loading the journal items
     invoice_count = fields.Integer(compute="_compute_amounts", store=True, readonly=False)
