@@ -43,12 +43,15 @@ class TestInstall(BaseCommon):
 class TestDemoData(BaseCommon):
     """The demo data (installed by ./dev run and ./dev test) shows every case in the wizard at once."""
 
-    def _listed(self, level):
+    def _apply_filters(self, level):
         form = Form(self.env["dunning.notice.send"].with_company(level.company_id))
         form.level_id = level
         wizard = form.save()
         wizard.action_apply_filters()
-        return {line.partner_id: line for line in wizard.line_ids}
+        return wizard
+
+    def _listed(self, level):
+        return {line.partner_id: line for line in self._apply_filters(level).line_ids}
 
     def test_demo_customers_cover_every_level(self):
         harbor = self.env.ref("dunning_notices.demo_partner_harbor", raise_if_not_found=False)
@@ -71,3 +74,53 @@ class TestDemoData(BaseCommon):
         quickmat = self.env.ref("dunning_notices.demo_partner_quickmat")
         self.assertFalse(by_level[3][quickmat].recipient_ids)
         self.assertEqual(self.env.ref("dunning_notices.demo_partner_boulanger").lang, "fr_FR")
+
+    def test_demo_shows_credits_and_customers_left_out(self):
+        """On the Formal Notice level (31-60 days) as of today: open credits netted, an opening balance
+        listed, and a Left Out tab with a customer per reason the demo shows."""
+        cedar = self.env.ref("dunning_notices.demo_partner_cedar", raise_if_not_found=False)
+        if not cedar:
+            self.skipTest("installed without demo data")
+        wizard = self._apply_filters(self.env.ref("dunning_notices.dunning_level_3"))
+        listed = {line.partner_id: line for line in wizard.line_ids}
+        left_out = {line.partner_id: line for line in wizard.excluded_line_ids}
+        self.assertTrue(left_out, "the Left Out tab is empty on the demo data")
+        self.assertEqual(wizard.excluded_count, len(left_out))
+        reasons = {line.exclusion_reason for line in left_out.values()}
+        self.assertLessEqual({"credits_cover", "all_blocked", "archived"}, reasons)
+        self.assertTrue(
+            any(line.amount_credit > 0 and line.amount_net < line.amount_overdue for line in listed.values()),
+            "no listed demo customer has its overdue amount reduced by open credits",
+        )
+
+        def ref(name):
+            return self.env.ref(f"dunning_notices.{name}")
+
+        # overdue 1,800 + 950, a credit note of 600 not matched yet
+        self.assertRecordValues(
+            listed[cedar], [{"amount_overdue": 2750.0, "amount_credit": 600.0, "amount_net": 2150.0}]
+        )
+        self.assertEqual(
+            listed[cedar].credit_move_line_ids_data,
+            ref("demo_refund_cedar_1").line_ids.filtered(lambda line: line.account_type == "asset_receivable").ids,
+        )
+        # the opening balance entry is listed with its entry number
+        opening = ref("demo_entry_opening_willow")
+        self.assertEqual(opening.journal_id.type, "general")
+        willow = listed[ref("demo_partner_willow")]
+        self.assertEqual(willow.move_line_ids.move_id, opening)
+        self.assertIn(opening.name, willow.invoice_names)
+        self.assertEqual(willow.amount_net, 1340.0)
+        # an unmatched payment of 500 covers an overdue 420
+        pine = ref("demo_partner_pine")
+        self.assertEqual(ref("demo_payment_pine").state, "in_process")
+        self.assertRecordValues(
+            left_out[pine],
+            [{"exclusion_reason": "credits_cover", "amount_overdue": 420.0, "amount_credit": 500.0, "to_email": False}],
+        )
+        self.assertEqual(ref("demo_invoice_birch_1").payment_state, "blocked")
+        self.assertEqual(left_out[ref("demo_partner_birch")].exclusion_reason, "all_blocked")
+        elm = ref("demo_partner_elm")
+        self.assertFalse(elm.active)
+        self.assertEqual(left_out[elm].exclusion_reason, "archived")
+        self.assertTrue(left_out[elm].exclusion_detail)
