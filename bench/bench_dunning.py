@@ -7,8 +7,10 @@
 Builds (once per size, then reused) a throwaway database with the addon and a deterministic ledger:
 N customers (companies and individuals, some tagged, some with invoice-address contacts), K posted
 invoices each dated over the 180 days before a fixed as-of date, some partially paid, some with
-instalments, a few in EUR. Then runs the main job as an accountant would and prints, per stage, the wall
-time, the SQL queries, the peak memory of the process and the records produced.
+instalments, a few in EUR; for about a tenth of the customers open credits (credit notes, payments not
+matched yet), for every fiftieth an opening-balance journal entry. Then runs the main job as an
+accountant would and prints, per stage, the wall time, the SQL queries, the peak memory of the process
+and the records produced.
 """
 
 # pylint: disable=print-used
@@ -21,11 +23,15 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from contextlib import contextmanager
 from datetime import date, timedelta
 
 AS_OF = date(2026, 6, 30)
 ADDON = "dunning_notices"
+# Set once the open credits and opening balances are in the ledger: databases seeded before them get
+# them in a top-up step rather than a full reseed.
+CREDITS_MARKER = "dunning_bench.credits_seeded"
 
 
 def parse_args():
@@ -81,6 +87,8 @@ def prepare_database(args, odoo):
     # createdb -T copies the database, not its filestore (attachments, asset bundles)
     if os.path.isdir(os.path.join(filestore, base)):
         shutil.copytree(os.path.join(filestore, base), os.path.join(filestore, db), dirs_exist_ok=True)
+    # the template holds the addon as it was when the template was made
+    odoo_cli(args.config, "-d", db, "-u", ADDON, "--stop-after-init")
     return db, True
 
 
@@ -199,6 +207,108 @@ def seed(env, args):
     return accountant
 
 
+def seed_credits(env, args):
+    """Top-up of a seeded ledger (once per database, marked by CREDITS_MARKER, committed with it):
+    for about a tenth of the customers open credits, a credit note and/or a payment not matched with
+    any invoice, a fifth of them larger than what the customer owes; for every fiftieth customer an
+    opening-balance journal entry due before the as-of date. Deterministic from the seed, whatever
+    ran before on the database."""
+    from odoo import Command
+
+    rng = random.Random(args.seed * 1009 + 11)
+    company = env.ref("base.main_company")
+    eur = env.ref("base.EUR")
+    partners = env["res.partner"].search([("ref", "=like", "B%"), ("parent_id", "=", False)], order="ref")
+    receivable_items = env["account.move.line"]._read_group(
+        [
+            ("partner_id", "in", partners.ids),
+            ("account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+        ],
+        ["partner_id"],
+        ["amount_residual:sum"],
+    )
+    owed = dict(receivable_items)
+    refunds, receipts = [], []
+    for partner in partners:
+        if rng.random() >= 0.1:
+            continue
+        kind = rng.choice(("refund", "payment", "both"))
+        # a fifth of them cover everything the customer owes (left out: credits_cover)
+        covering = rng.random() < 0.2
+        amount = max(round(owed.get(partner, 0.0) * 1.1, 2), 50) if covering else rng.randint(50, 1500)
+        if kind in ("refund", "both"):
+            refund = {
+                "move_type": "out_refund",
+                "partner_id": partner.id,
+                "invoice_date": AS_OF - timedelta(days=rng.randint(1, 90)),
+                "invoice_line_ids": [
+                    Command.create({"name": "Goods returned", "quantity": 1, "price_unit": amount, "tax_ids": []})
+                ],
+            }
+            if not covering and rng.random() < 0.05:
+                refund["currency_id"] = eur.id
+            refunds.append(refund)
+        if kind in ("payment", "both"):
+            receipts.append(
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": partner.id,
+                    "amount": amount if kind == "payment" else rng.randint(50, 1500),
+                    "date": AS_OF - timedelta(days=rng.randint(1, 60)),
+                    "memo": f"Transfer from {partner.ref}, no invoice reference",
+                }
+            )
+    credit_notes = env["account.move"].create(refunds)
+    credit_notes.action_post()
+    payments = env["account.payment"].create(receipts)
+    payments.action_post()
+    misc = env["account.journal"].search([("type", "=", "general"), ("company_id", "=", company.id)], limit=1)
+    equity = company.get_unaffected_earnings_account()
+    opening_vals = []
+    for partner in partners[::50]:
+        amount = rng.randint(100, 3000)
+        opening_vals.append(
+            {
+                "move_type": "entry",
+                "journal_id": misc.id,
+                "date": AS_OF - timedelta(days=200),
+                "ref": "Opening balances imported from the previous system",
+                "line_ids": [
+                    Command.create(
+                        {
+                            "name": f"Opening balance of {partner.ref} (previous system)",
+                            "partner_id": partner.id,
+                            "account_id": partner.property_account_receivable_id.id,
+                            "date_maturity": AS_OF - timedelta(days=rng.randint(1, 150)),
+                            "debit": amount,
+                            "credit": 0.0,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "name": "Opening balance: counterpart",
+                            "account_id": equity.id,
+                            "debit": 0.0,
+                            "credit": amount,
+                        }
+                    ),
+                ],
+            }
+        )
+    openings = env["account.move"].create(opening_vals)
+    openings.action_post()
+    env["ir.config_parameter"].set_param(CREDITS_MARKER, f"seed={args.seed}")
+    env.cr.commit()
+    print(
+        f"  open credits: {len(credit_notes)} credit notes, {len(payments)} unmatched payments; "
+        f"{len(openings)} opening-balance entries",
+        flush=True,
+    )
+
+
 class Stages:
     def __init__(self, cr):
         self.cr = cr
@@ -228,7 +338,9 @@ WIZARD_FORM_SPEC = {
     "state": {},
     "filters_applied": {},
     "amount_overdue": {},
+    "amount_net": {},
     "line_count": {},
+    "excluded_count": {},
     "line_ids": {
         "limit": 40,
         "fields": {
@@ -238,10 +350,24 @@ WIZARD_FORM_SPEC = {
             "max_days_overdue": {},
             "amount_summary": {},
             "amount_overdue": {},
+            "amount_credit": {},
+            "amount_net": {},
             "recipient_ids": {"fields": {"display_name": {}}},
             "extra_emails": {},
             "to_print": {},
             "to_email": {},
+        },
+    },
+    "excluded_line_ids": {
+        "limit": 40,
+        "fields": {
+            "currency_id": {"fields": {}},
+            "partner_id": {"fields": {"display_name": {}}},
+            "exclusion_reason": {},
+            "exclusion_detail": {},
+            "amount_overdue": {},
+            "amount_credit": {},
+            "amount_net": {},
         },
     },
 }
@@ -293,6 +419,11 @@ def main():
             t0 = time.perf_counter()
             seed(env, args)
             print(f"  seeded in {time.perf_counter() - t0:.0f} s", flush=True)
+        if not env["ir.config_parameter"].get_param(CREDITS_MARKER):
+            print(f"adding open credits and opening balances to {db}...", flush=True)
+            t0 = time.perf_counter()
+            seed_credits(env, args)
+            print(f"  added in {time.perf_counter() - t0:.0f} s", flush=True)
         accountant = env["res.users"].search([("login", "=", "bench_accountant")])
         for key in ("web.base.url", "report.url"):
             env["ir.config_parameter"].set_param(key, f"http://127.0.0.1:{port}")
@@ -314,7 +445,13 @@ def main():
         )
         env.cr.commit()
         invoices = env["account.move"].search_count([("move_type", "=", "out_invoice"), ("state", "=", "posted")])
-        print(f"{db}: {args.customers} customers, {invoices} posted invoices; {len(previous)} old notices removed")
+        open_credits = env["account.move.line"].search_count(
+            [("account_type", "=", "asset_receivable"), ("parent_state", "=", "posted"), ("amount_residual", "<", 0)]
+        )
+        print(
+            f"{db}: {args.customers} customers, {invoices} posted invoices, {open_credits} open credit items; "
+            f"{len(previous)} old notices removed"
+        )
 
         uenv = api.Environment(cr, accountant.id, {"lang": "en_US", "tz": "UTC"})
         stages = Stages(cr)
@@ -324,10 +461,16 @@ def main():
         env.invalidate_all()
         with stages.stage("1b. show the list (form web_read)") as info_read:
             data = wizard.web_read(WIZARD_FORM_SPEC)[0]
-            info_read["lines read"] = sum(1 for line in data["line_ids"] if len(line) > 1)
-            info_read["total"] = f"{data['amount_overdue']:.2f}"
+            info_read["lines read"] = sum(1 for line in data["line_ids"] + data["excluded_line_ids"] if len(line) > 1)
+            info_read["total"] = f"{data['amount_net']:.2f}"
         info["customers"] = len(wizard.line_ids)
-        info["overdue items"] = sum(len(ids) for ids in wizard.line_ids.mapped("move_line_ids_data"))
+        reasons = Counter(wizard.excluded_line_ids.mapped("exclusion_reason"))
+        info["left out"] = len(wizard.excluded_line_ids)
+        info["by reason"] = " ".join(f"{reason}:{count}" for reason, count in sorted(reasons.items())) or "-"
+        all_lines = wizard.line_ids | wizard.excluded_line_ids
+        info["overdue items"] = sum(len(ids or ()) for ids in all_lines.mapped("move_line_ids_data"))
+        info["credit items"] = sum(len(ids or ()) for ids in all_lines.mapped("credit_move_line_ids_data"))
+        info["netted customers"] = len(wizard.line_ids.filtered("amount_credit"))
         emailed = wizard.line_ids.filtered("recipient_ids")
         emailed.write({"to_email": True, "to_print": False})
         (wizard.line_ids - emailed).write({"to_email": False, "to_print": False})
