@@ -479,7 +479,6 @@ def main():
             wizard.action_send()
             notices = wizard.notice_ids
             info["notices"] = len(notices)
-            info["notice lines"] = len(notices.line_ids)
         env.cr.commit()
         with stages.stage("3. queue: email, no PDF") as info:
             done = process_queue(uenv, args.batch_size)
@@ -488,6 +487,12 @@ def main():
         elapsed, queries = stages.rows[-1][1], stages.rows[-1][2]
         stages.rows[-1][4]["notices/s"] = f"{done / elapsed:.1f}" if elapsed else "-"
         stages.rows[-1][4]["queries/notice"] = f"{queries / max(done, 1):.1f}"
+        # a notice's items and credits are read again when it is processed: its lines are written then
+        notices.invalidate_recordset()
+        line_types = Counter(notices.line_ids.mapped("line_type"))
+        stages.rows[-1][4]["notice lines"] = f"{line_types['overdue']} overdue + {line_types['credit']} credit"
+        states = Counter(notices.mapped("state"))
+        stages.rows[-1][4]["states"] = " ".join(f"{state}:{count}" for state, count in sorted(states.items()))
 
         if args.pdf_notices:
             level.attach_notice_pdf = True
