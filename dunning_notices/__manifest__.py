@@ -23,6 +23,7 @@
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "views/dunning_notices_menus.xml",
+        "views/dunning_notice_delivery_views.xml",
     ],
     "demo": [
         "demo/dunning_notices_demo.xml",

@@ -9,3 +9,4 @@ from . import test_ui
 from . import test_dunning_security
 from . import test_dunning_credits
 from . import test_i18n
+from . import test_dunning_notice_bounce
