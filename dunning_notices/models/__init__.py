@@ -8,4 +8,4 @@ from . import account_move
 from . import account_move_line
 from . import dunning_notice_pdf
 from . import ir_actions_report
-from . import dunning_notice_delivery, mail_thread
+from . import dunning_notice_delivery, mail_thread, res_partner_bounce

@@ -279,3 +279,49 @@ class TestDunningNoticeBounce(DunningTestCommon):
         self.assertEqual(notice.sender_user_id, employee)
         self._bounce(notice.message_id, "carol@example.com")
         self.assertEqual(self._activities(notice).user_id, self.accountant)
+
+    def test_bounced_or_blacklisted_customers_are_proposed_print(self):
+        notice = self._send_to(self.carol)
+        self._bounce(notice.message_id, "carol@example.com")
+        self.env["mail.blacklist"].sudo()._add("beta@example.com")
+        customers = self.alpha | self.beta | self.carol | self.dan
+        notes = customers.with_user(self.accountant)._get_dunning_bounced()
+        self.assertEqual(set(notes), {self.beta, self.carol})
+        self.assertIn("carol@example.com", notes[self.carol])
+        self.assertIn("beta@example.com", notes[self.beta])
+        # mail received from the address again: Odoo resets its counter, email is proposed again
+        self.carol._message_reset_bounce("carol@example.com")
+        self.assertNotIn(self.carol, customers._get_dunning_bounced())
+
+    def test_wizard_proposes_print_for_a_bounced_customer(self):
+        if "delivery_note" not in self.env["dunning.notice.send.line"]._fields:
+            self.skipTest("the wizard does not show delivery notes yet")
+        notice = self._send_to(self.carol)
+        self._bounce(notice.message_id, "carol@example.com")
+        form = self._wizard_form(user=self.accountant)
+        form.partner_ids.add(self.carol)
+        form.partner_ids.add(self.alpha)
+        lines = self._lines_by_partner(self._apply(form))
+        self.assertRecordValues(
+            lines[self.carol], [{"to_email": False, "to_print": True, "recipient_ids": self.carol.ids}]
+        )
+        self.assertIn("carol@example.com", lines[self.carol].delivery_note)
+        self.assertRecordValues(lines[self.alpha], [{"to_email": True, "to_print": False, "delivery_note": False}])
+
+    def test_bounced_lookup_query_count_does_not_grow(self):
+        counts = []
+        for prefix, size in (("few", 5), ("many", 60)):
+            partners = self.env["res.partner"].create(
+                [{"name": f"{prefix} {i}", "email": f"{prefix}{i}@example.com"} for i in range(size)]
+            )
+            partners[0].message_bounce = 1
+            self.env["mail.blacklist"].sudo()._add(f"{prefix}1@example.com")
+            recipients = partners._get_dunning_recipients()
+            partners._get_dunning_bounced(recipients)  # warm the registry caches
+            self.env.invalidate_all()
+            with self.assertQueryCount(4):  # the bound; inside it random maintenance queries are muted
+                count0 = self.cr.sql_log_count
+                notes = partners._get_dunning_bounced(recipients)
+                counts.append(self.cr.sql_log_count - count0)
+            self.assertEqual(set(notes), set(partners[:2]))
+        self.assertEqual(counts[0], counts[1], "one lookup for all the customers")
