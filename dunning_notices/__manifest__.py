@@ -13,6 +13,7 @@
         "report/dunning_notice_templates.xml",
         "data/ir_sequence_data.xml",
         "data/mail_message_subtype_data.xml",
+        "data/mail_templates_email_layouts.xml",
         "data/mail_template_data.xml",
         "data/dunning_level_data.xml",
         "data/ir_cron_data.xml",

@@ -7,5 +7,6 @@ from . import res_partner
 from . import account_move
 from . import account_move_line
 from . import dunning_notice_pdf
+from . import dunning_notice_mail
 from . import ir_actions_report
 from . import dunning_notice_delivery, mail_thread, res_partner_bounce

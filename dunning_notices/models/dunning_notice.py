@@ -1,11 +1,8 @@
 import logging
-from contextlib import nullcontext
 
-from markupsafe import Markup, escape
-
-from odoo import Command, api, fields, models, modules, tools
+from odoo import api, fields, models, modules, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, clean_context, formataddr
+from odoo.tools import SQL, formataddr
 
 from .dunning_level import CREDIT_HANDLING_SELECTION
 from .res_company import DATE_BASIS_SELECTION
@@ -478,20 +475,13 @@ class DunningNotice(models.Model):
         if not notices:
             return
         with notices._pdf_rendering() as pdfs:
-            rendered = notices._render_mail_values()  # while wkhtmltopdf runs
-            posts = {}
+            mail_values = notices._prepare_mail_values()  # while wkhtmltopdf runs
             for notice in notices:
-                # invoice PDFs are stored, a template or PDF rendered alone queries: a savepoint keeps a
-                # failure to that notice; the others are prepared in memory
-                writes = (notice.to_email and (notice.attach_invoices or notice.id not in rendered)) or (
-                    notice._needs_pdf() and not pdfs.started(notice)
-                )
                 try:
-                    with self.env.cr.savepoint() if writes else nullcontext():
-                        posts[notice] = notice._prepare_message_values(rendered.get(notice.id), pdfs)
+                    with self.env.cr.savepoint():
+                        notice._post_notice(mail_values.get(notice.id), pdfs)
                 except Exception as error:  # noqa: BLE001 - any failure is the notice's, the batch goes on
                     notice._set_error(error)
-        self._post_messages_isolating_failures(posts)
 
     # -------------------------------------------------------------------------
     # BUSINESS: state machine (users have no write right on notices: these methods write them)
@@ -517,28 +507,6 @@ class DunningNotice(models.Model):
         if not self.env.su and not self.env.user.has_group(group):
             raise AccessError(self.env._("You are not allowed to act on dunning notices."))
         self.check_access("read")
-
-    @api.model
-    def _post_messages_isolating_failures(self, posts):
-        """Post all at once; should the batch fail, post notice by notice so that only the faulty
-        notice fails."""
-        if not posts:
-            return
-        try:
-            with self.env.cr.savepoint():
-                self._post_messages(posts)
-            return
-        except Exception as error:  # noqa: BLE001
-            if len(posts) == 1:
-                next(iter(posts))._set_error(error)
-                return
-            _logger.info("Posting %s dunning notices at once failed, posting them one by one", len(posts))
-        for notice, values in posts.items():
-            try:
-                with self.env.cr.savepoint():
-                    self._post_messages({notice: values})
-            except Exception as error:  # noqa: BLE001
-                notice._set_error(error)
 
     def _create_snapshot_lines(self):
         """Record each overdue item as it is now, when the notice is about to be sent: the notice stays
@@ -600,247 +568,6 @@ class DunningNotice(models.Model):
     def _get_days_overdue(self, item):
         self.ensure_one()
         return self.env["dunning.level"]._get_days_overdue(item, self.as_of_date, self.date_basis)
-
-    def _render_mail_values(self):
-        """Render the email fields of the notices in one pass per template; a template that fails as a
-        batch is rendered again notice by notice in ``_prepare_message_values``, so only the faulty notice fails."""
-        rendered = {}
-        to_email = self.filtered("to_email")
-        for template, notices in to_email.grouped("mail_template_id").items():
-            if not template:
-                continue
-            try:
-                with self.env.cr.savepoint():
-                    rendered.update(notices._render_mail_values_one_template(template))
-            except Exception:  # noqa: BLE001
-                _logger.info("Batch rendering of %s failed, rendering notice by notice", template.name)
-        return rendered
-
-    def _render_mail_values_one_template(self, template):
-        return template._generate_template(self.ids, ("subject", "body_html", "email_from", "reply_to"))
-
-    def _prepare_message_values(self, mail_values=None, pdfs=None):
-        """The customer message of the notice, as ``_post_messages`` takes it: its PDF stored, the
-        email rendered and checked."""
-        self.ensure_one()
-        # The chatter gets its own copy of the notice PDF, owned by the customer, so that everyone who
-        # sees the customer can open it (the filestore keeps one file for both).
-        values = {
-            "author_id": (self.sender_user_id.partner_id or self.env.user.partner_id).id,
-            "pdf_to_store": None,  # (name, content) of the notice PDF to store, rendered once for all uses
-            "pdf_attachment_id": False,
-            "pdf_copies": [],
-            "attachment_ids": [],
-            "partner_ids": [],
-        }
-        if self._needs_pdf():
-            if stored := self._get_stored_pdf():  # a retried notice keeps the PDF it had
-                name, content = stored.name, stored.raw
-                values["pdf_attachment_id"] = stored.id
-            else:
-                name, content = self._get_pdf_filename(), self._get_pdf_content(pdfs)
-                values["pdf_to_store"] = (name, content)
-            if not self.to_email or self.level_id.attach_notice_pdf:
-                values["pdf_copies"] = [(name, content)]
-        if not self.to_email:
-            values["body"] = Markup("<p>%s</p>") % self.env._(
-                "Dunning notice %(name)s (%(level)s) printed: %(count)s overdue invoice(s), %(amount)s.",
-                name=self.name,
-                level=self.level_id.name,
-                count=self.invoice_count,
-                amount=tools.format_amount(self.env, self.amount_overdue, self.currency_id),
-            )
-            return values
-        if not self.mail_template_id:
-            raise UserError(self.env._("No email template is set on notice %(name)s.", name=self.name))
-        if not self.recipient_ids:
-            raise UserError(self.env._("Notice %(name)s has no recipient to email.", name=self.name))
-        rendered = mail_values or self._render_mail_values_one_template(self.mail_template_id)[self.id]
-        invoices = self._get_invoice_attachments(pdfs) if self.attach_invoices else self.env["ir.attachment"]
-        values.update(
-            body=rendered["body_html"],
-            subject=rendered["subject"],
-            partner_ids=self.recipient_ids.ids,
-            attachment_ids=invoices.ids,
-            email_from=rendered.get("email_from") or self.sender_email_formatted,
-            reply_to=rendered.get("reply_to") or self.sender_email_formatted,
-            email_layout_xmlid="mail.mail_notification_light",
-            mail_auto_delete=self.mail_template_id.auto_delete,
-        )
-        return values
-
-    @api.model
-    def _post_messages(self, posts):
-        """Post ``{notice: message values}`` in the customers' chatter and email the recipients through
-        the mail queue: what ``message_post`` does for one message, with the messages, attachments,
-        emails and notifications of all the notices created in one batch each (``message_post`` costs
-        some 16 queries a notice). The email is laid out by mail's own notification methods."""
-        notices = self.browse().concat(*posts)
-        subtype = self.env.ref("dunning_notices.mt_dunning_notice")
-        # where message_post would look the record's company and alias domain up, once per company
-        record_company, alias_domain, reply_to = {}, {}, {}
-        for company, company_notices in notices.grouped("company_id").items():
-            company_partners = company_notices.partner_id.sudo().with_company(company)
-            companies = company_partners._mail_get_companies(default=company)
-            domains = company_partners._mail_get_alias_domains(default_company=company)
-            reply_tos = company_partners._notify_get_reply_to()
-            for notice in company_notices:
-                record_company[notice] = companies[notice.partner_id.id]
-                alias_domain[notice] = domains[notice.partner_id.id]
-                reply_to[notice] = reply_tos[notice.partner_id.id]
-        # the notices' PDFs, and the customers' copies of them, in one go; the filestore keeps one file
-        stored_vals = [
-            {"name": name, "raw": raw, "res_model": self._name, "res_id": notice.id, "mimetype": "application/pdf"}
-            for notice, values in posts.items()
-            if values["pdf_to_store"]
-            for name, raw in [values["pdf_to_store"]]
-        ]
-        copy_vals = [
-            {"name": name, "raw": raw, "res_model": "res.partner", "res_id": notice.partner_id.id}
-            for notice, values in posts.items()
-            for name, raw in values["pdf_copies"]
-        ]
-        attachments = self.env(context=clean_context(self.env.context), su=True)["ir.attachment"].create(
-            stored_vals + copy_vals
-        )
-        stored_iter = iter(attachments[: len(stored_vals)])
-        for values in posts.values():
-            if values["pdf_to_store"]:
-                values["pdf_attachment_id"] = next(stored_iter).id
-        copies_iter = iter(attachments[len(stored_vals) :])
-        msg_vals_list = []
-        for notice, values in posts.items():
-            author = self.env["res.partner"].browse(values["author_id"])
-            attachment_ids = [next(copies_iter).id for _copy in values["pdf_copies"]] + values["attachment_ids"]
-            msg_vals = {
-                "model": "res.partner",
-                "res_id": notice.partner_id.id,
-                "record_name": notice.partner_id.sudo().display_name,
-                "record_company_id": record_company[notice].id,
-                "record_alias_domain_id": alias_domain[notice].id,
-                "message_type": "comment",
-                "subtype_id": subtype.id,
-                "author_id": author.id,
-                "email_from": values.get("email_from") or author.email_formatted,
-                "reply_to": values.get("reply_to") or reply_to[notice],
-                "subject": values.get("subject") or False,
-                "body": escape(values["body"]),
-                "partner_ids": values["partner_ids"],
-                "attachment_ids": [Command.link(attachment_id) for attachment_id in attachment_ids],
-                "email_add_signature": True,
-            }
-            if values.get("email_layout_xmlid"):
-                msg_vals["email_layout_xmlid"] = values["email_layout_xmlid"]
-            msg_vals_list.append(msg_vals)
-        messages = self.env["res.partner"].sudo()._message_create(msg_vals_list)
-        notices._notify_recipients_by_email(posts, messages, msg_vals_list)
-        for notice, message in zip(notices, messages, strict=True):
-            notice._write_state(
-                {
-                    "message_id": message.id,
-                    "pdf_attachment_id": posts[notice]["pdf_attachment_id"],
-                    "state": "done",
-                    "error_message": False,
-                }
-            )
-
-    def _notify_recipients_by_email(self, posts, messages, msg_vals_list):
-        """Emails and notifications of the messages posted for the notices ``self``, the way
-        ``_notify_thread`` makes them, in one batch: the recipients (and the customers' followers of
-        the dunning subtype) looked up in two queries, each email laid out by mail's own methods."""
-        subtype = self.env.ref("dunning_notices.mt_dunning_notice")
-        partners = self.partner_id.sudo()
-        followers = self.env["mail.followers"]._get_recipient_data(partners, "comment", subtype.id, pids=[])
-        pids = {pid for values in msg_vals_list for pid in values["partner_ids"]}
-        direct = self.env["mail.followers"]._get_recipient_data(None, "comment", subtype.id, pids=pids)[0]
-        ancestors = self._get_thread_references(partners, messages)
-        mail_vals_list, mail_recipients = [], []
-        for notice, message, msg_vals in zip(self, messages, msg_vals_list, strict=True):
-            record = notice.partner_id.sudo().with_company(notice.company_id)._fallback_lang()
-            # message_post does not notify who posts: the user, or the author when the cron posts
-            author_id = self.env.user.partner_id.id if self.env.user.active else msg_vals["author_id"]
-            recipients = {pid: direct[pid] for pid in msg_vals["partner_ids"] if pid in direct}
-            recipients.update(followers.get(record.id, {}))
-            recipients_data = [
-                data for pid, data in recipients.items() if pid != author_id and data["active"] is not False
-            ]
-            render_msg_vals = {**msg_vals, "tracking_value_ids": []}
-            inbox = [data for data in recipients_data if data["notif"] == "inbox"]
-            if inbox:  # employees as recipients: rare, left to mail
-                record._notify_thread_by_inbox(message, inbox, msg_vals=render_msg_vals)
-                record._notify_thread_by_web_push(message, inbox, render_msg_vals)
-            emailed = [data for data in recipients_data if data["notif"] == "email"]
-            if not emailed:
-                continue
-            headers = {}
-            if alias_bounce := message.sudo().record_alias_domain_id.bounce_email:
-                headers["Return-Path"] = alias_bounce
-            base_values = {
-                "mail_message_id": message.id,
-                "references": " ".join([*ancestors.get(record.id, []), message.message_id]),
-                "auto_delete": posts[notice].get("mail_auto_delete", True),
-                "headers": repr(record._notify_by_email_get_headers(headers=headers)),
-            }
-            for _lang, render_values, group in record._notify_get_classified_recipients_iterator(
-                message, emailed, msg_vals=render_msg_vals
-            ):
-                body = record._notify_by_email_render_layout(
-                    message, group, msg_vals=render_msg_vals, render_values=render_values
-                )
-                recipient_ids = group.pop("recipients")
-                if recipient_ids:
-                    links = [Command.link(pid) for pid in recipient_ids]
-                    mail_vals_list.append({**base_values, "body_html": body, "recipient_ids": links})
-                    mail_recipients.append((message, recipient_ids))
-        if not mail_vals_list:
-            return
-        # no default_* key of the caller's context may leak into the emails (as mail does)
-        env = self.env(context=clean_context(self.env.context), su=True)
-        mails = env["mail.mail"].create(mail_vals_list)
-        env["mail.notification"].create(
-            [
-                {
-                    "author_id": message.author_id.id,
-                    "is_read": True,
-                    "mail_mail_id": mail.id,
-                    "mail_message_id": message.id,
-                    "notification_status": "ready",
-                    "notification_type": "email",
-                    "res_partner_id": pid,
-                }
-                for mail, (message, recipient_ids) in zip(mails, mail_recipients, strict=True)
-                for pid in recipient_ids
-            ]
-        )
-        # the mail queue sends them as soon as it can rather than at its next scheduled run
-        self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
-
-    @api.model
-    def _get_thread_references(self, partners, new_messages):
-        """{customer id: Message-Ids of its last three public messages}, oldest first: the References
-        of the email, so that mail clients thread it with the earlier ones, as message_post does."""
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT res_id, message_id
-                  FROM (SELECT msg.res_id, msg.message_id, msg.id,
-                               row_number() OVER (PARTITION BY msg.res_id ORDER BY msg.id DESC) AS rank
-                          FROM mail_message msg
-                          JOIN mail_message_subtype subtype ON subtype.id = msg.subtype_id
-                         WHERE msg.model = 'res.partner' AND msg.res_id = ANY(%s) AND msg.id != ALL(%s)
-                           AND msg.message_id IS NOT NULL AND NOT subtype.internal
-                           AND msg.message_type IN ('comment', 'email', 'email_outgoing')) AS latest
-                 WHERE rank <= 3
-                 ORDER BY res_id, id
-                """,
-                partners.ids,
-                new_messages.ids,
-            )
-        )
-        references = {}
-        for res_id, message_id in rows:
-            references.setdefault(res_id, []).append(message_id)
-        return references
 
     # -------------------------------------------------------------------------
     # HELPERS for the templates

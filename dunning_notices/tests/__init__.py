@@ -8,5 +8,6 @@ from . import test_res_partner
 from . import test_ui
 from . import test_dunning_security
 from . import test_dunning_credits
+from . import test_dunning_notice_mail
 from . import test_i18n
 from . import test_dunning_notice_bounce

@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.dunning_notices.models.dunning_notice import DunningNotice
+from odoo.addons.dunning_notices.models.dunning_notice_mail import DunningNotice as DunningNoticeMail
 
 from .common import DunningTestCommon
 
@@ -149,6 +149,9 @@ class TestDunningNotice(DunningTestCommon):
         wizard, action = self._send(edit=edit)
         printed = wizard.notice_ids
         self.assertEqual(printed.partner_id, self.alpha | self.dan)
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(action["params"]["message"], "0 emailed, 2 printed, 0 failed, 0 settled before sending.")
+        action = action["params"]["next"]
         self.assertEqual(action["type"], "ir.actions.report")
         self.assertEqual(action["report_name"], "dunning_notices.report_dunning_notice")
         self.assertEqual(sorted(action["context"]["active_ids"]), sorted(printed.ids))
@@ -223,14 +226,14 @@ class TestDunningNotice(DunningTestCommon):
 
     @mute_logger("odoo.addons.dunning_notices.models.dunning_notice")
     def test_failure_of_one_notice_keeps_the_others(self):
-        original = DunningNotice._prepare_message_values
+        original = DunningNoticeMail._post_notice
 
-        def failing_prepare(notice, *args, **kwargs):
+        def failing_post(notice, *args, **kwargs):
             if notice.partner_id == self.beta:
                 raise RuntimeError("Template error for beta")
             return original(notice, *args, **kwargs)
 
-        with patch.object(DunningNotice, "_prepare_message_values", failing_prepare):
+        with patch.object(DunningNoticeMail, "_post_notice", failing_post):
             wizard, _action = self._send()
         notices = wizard.notice_ids
         beta = notices.filtered(lambda n: n.partner_id == self.beta)
@@ -247,25 +250,26 @@ class TestDunningNotice(DunningTestCommon):
         self.assertEqual(self.env["dunning.notice"].search_count([("partner_id", "=", self.beta.id)]), 1)
 
     @mute_logger("odoo.addons.dunning_notices.models.dunning_notice")
-    def test_failed_batch_post_isolates_the_faulty_notice(self):
-        """The messages of a batch are created together; when that fails, they are posted one by one and
-        only the notice at fault is in error, with nothing of it left half-made."""
-        original = DunningNotice._post_messages
+    def test_failed_post_isolates_the_faulty_notice(self):
+        """Each notice is posted in a savepoint of its own: when posting fails half-way, only the notice
+        at fault is in error, with nothing of it left half-made (its message, its PDF)."""
+        original = DunningNoticeMail._post_email
 
-        def failing_post(model, posts):
-            if any(notice.partner_id == self.beta for notice in posts):
-                model.env["mail.message"].create({"body": "half-made", "model": "res.partner", "res_id": self.beta.id})
+        def failing_post(notice, *args, **kwargs):
+            message = original(notice, *args, **kwargs)
+            if notice.partner_id == self.beta:
                 raise ValueError("Constraint broken by beta")
-            return original(model, posts)
+            return message
 
         messages_before = self.beta.message_ids
-        with patch.object(DunningNotice, "_post_messages", failing_post):
+        with patch.object(DunningNoticeMail, "_post_email", failing_post):
             wizard, _action = self._send()
         notices = wizard.notice_ids
         beta = notices.filtered(lambda n: n.partner_id == self.beta)
         self.assertEqual(beta.state, "error")
         self.assertIn("Constraint broken by beta", beta.error_message)
         self.assertEqual(self.beta.message_ids, messages_before, "the failed post left nothing behind")
+        self.assertFalse(self.env["ir.attachment"].search([("res_model", "=", beta._name), ("res_id", "=", beta.id)]))
         others = notices - beta
         self.assertEqual(others.mapped("state"), ["done", "done"])
         self.assertEqual(len(others.message_id), 2)
@@ -291,7 +295,9 @@ class TestDunningNotice(DunningTestCommon):
         self.assertFalse(queued.line_ids, "the snapshot is taken when the notice is processed")
         self.assertEqual((queued.amount_overdue, queued.invoice_count, queued.max_days_overdue), (10, 1, 28))
         self.assertEqual(len(triggers), 1, "the cron is triggered at once")
-        self.assertEqual(action["res_model"], "dunning.notice")
+        self.assertEqual(action["params"]["message"], "28 notices queued: they are being sent in the background.")
+        self.assertEqual(action["params"]["next"]["res_model"], "dunning.notice")
+        self.assertEqual(action["params"]["next"]["domain"], [("id", "in", notices.ids)])
         with self.mock_mail_gateway():
             first = self.env["dunning.notice"]._cron_process_queue(batch_size=20)
             self.assertEqual(len(first), 20)
@@ -315,7 +321,7 @@ class TestDunningNotice(DunningTestCommon):
         notices = wizard.notice_ids
         self.assertEqual(set(notices.mapped("state")), {"queued"})
         calls = []
-        original = DunningNotice._prepare_message_values
+        original = DunningNoticeMail._post_notice
 
         def crashing_prepare(notice, *args, **kwargs):
             calls.append(notice)
@@ -328,7 +334,7 @@ class TestDunningNotice(DunningTestCommon):
             self.assertRaises(KeyboardInterrupt),
             self.env.cr.savepoint(),
             self.mock_mail_gateway(),
-            patch.object(DunningNotice, "_prepare_message_values", crashing_prepare),
+            patch.object(DunningNoticeMail, "_post_notice", crashing_prepare),
         ):
             self.env["dunning.notice"]._cron_process_queue()
         self.env.invalidate_all()

@@ -211,7 +211,7 @@ class TestDunningNoticePdf(DunningTestCommon):
             self.assertTrue(notice.pdf_attachment_id.raw.startswith(b"%PDF"), notice.name)
             self.assertEqual(notice.pdf_attachment_id.mimetype, "application/pdf")
         self.assertEqual(len(set(notices.pdf_attachment_id.mapped("checksum"))), 3, "one document per notice")
-        self.assertEqual(action["type"], "ir.actions.report")
+        self.assertEqual(action["params"]["next"]["type"], "ir.actions.report")
 
     # -------------------------------------------------------------------------
     # Letterheads: each notice carries its own, whatever the engine

@@ -385,14 +385,40 @@ class DunningNoticeSend(models.TransientModel):
         }
 
     def _get_result_action(self):
+        """Say what the run did, then open its notices with their delivery state (or download them when
+        the run only printed and was processed at once)."""
         notices = self.notice_ids
         printed = notices.filtered(lambda n: n.to_print and n.state == "done")
-        if printed and len(printed) == len(notices.filtered("to_print")):
-            return printed.action_print()
         action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
         action["domain"] = [("id", "in", notices.ids)]
         action["context"] = {"create": False}
-        return action
+        if printed and printed == notices:  # a printing run done at once: its PDF downloads
+            action = printed.action_print()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Dunning notices"),
+                "message": self._get_result_message(),
+                "type": "warning" if "error" in notices.mapped("state") else "success",
+                "sticky": False,
+                "next": action,
+            },
+        }
+
+    def _get_result_message(self):
+        notices = self.notice_ids
+        queued = notices.filtered(lambda n: n.state == "queued")
+        if queued:
+            return self.env._("%(count)s notices queued: they are being sent in the background.", count=len(queued))
+        done = notices.filtered(lambda n: n.state == "done")
+        return self.env._(
+            "%(emailed)s emailed, %(printed)s printed, %(failed)s failed, %(settled)s settled before sending.",
+            emailed=len(done.filtered("to_email")),
+            printed=len(done.filtered("to_print")),
+            failed=len(notices.filtered(lambda n: n.state == "error")),
+            settled=len(notices.filtered(lambda n: n.state == "cancel")),
+        )
 
     def _reopen(self):
         return {

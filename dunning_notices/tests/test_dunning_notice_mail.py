@@ -1,0 +1,175 @@
+from datetime import date
+
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+
+from .common import DunningTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningNoticeMail(DunningTestCommon):
+    """Issue 12: the notices go through Odoo's own mail path, as the composer sends a template."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.alias_domain_id = cls.mail_alias_domain  # replies come back through the catchall
+        cls.alpha_inv = cls._invoice(cls.alpha, date(2026, 6, 10), 500, due=date(2026, 6, 20))
+        cls.beta_inv = cls._invoice(cls.beta, date(2026, 6, 1), 2000, due=date(2026, 6, 15))
+
+    def _send_to(self, partner, **line_values):
+        def edit(line):
+            mine = line.partner_id == partner
+            line.to_email = mine and line_values.get("to_email", True)
+            line.to_print = mine and line_values.get("to_print", False)
+
+        wizard, _action = self._send(edit=edit)
+        notice = wizard.notice_ids
+        self.assertEqual(notice.partner_id, partner)
+        self.assertEqual(notice.state, "done", notice.error_message)
+        return notice
+
+    def _mail_mails_of(self, message):
+        return self.env["mail.mail"].search([("mail_message_id", "=", message.id)])
+
+    def test_template_settings_honoured_as_the_composer_does(self):
+        """A template with its own outgoing server, a Cc, an extra partner, a report and an attachment:
+        the notice's email has what Odoo's composer makes of that template, plus the notice's own
+        recipients, and its Reply-To routes answers to Odoo."""
+        server = self.env["ir.mail_server"].create({"name": "Dunning SMTP", "smtp_host": "smtp.dunning.example.com"})
+        extra = self.env["res.partner"].create({"name": "Credit Insurer", "email": "insurer@example.com"})
+        leaflet = self.env["ir.attachment"].create({"name": "terms.pdf", "raw": b"%PDF-1.4 terms"})
+        template = self.level_early.mail_template_id.copy(
+            {
+                "name": "Dunning with everything",
+                "mail_server_id": server.id,
+                "email_cc": "cc.collections@example.com",
+                "partner_to": str(extra.id),
+                "report_template_ids": [Command.set(self.env.ref("dunning_notices.action_report_dunning_notice").ids)],
+                "attachment_ids": [Command.set(leaflet.ids)],
+            }
+        )
+        self.level_early.write({"mail_template_id": template.id, "attach_notice_pdf": False})
+        notice = self._send_to(self.alpha)
+        ours = self._mail_mails_of(notice.message_id)
+        self.assertEqual(len(ours), 1)
+
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(mail_notify_force_send=False)
+            .create(
+                {
+                    "composition_mode": "comment",
+                    "model": "dunning.notice",
+                    "res_ids": str(notice.ids),
+                    "template_id": template.id,
+                }
+            )
+        )
+        with self.mock_mail_gateway():
+            composer._action_send_mail()
+        reference = self._mail_mails_of(notice.message_ids.filtered(lambda m: m.message_type == "comment")[:1])
+        self.assertEqual(len(reference), 1)
+
+        self.assertEqual(ours.mail_server_id, server)
+        self.assertEqual(ours.mail_server_id, reference.mail_server_id)
+        self.assertEqual(sorted(ours.attachment_ids.mapped("name")), sorted(reference.attachment_ids.mapped("name")))
+        self.assertIn("terms.pdf", ours.attachment_ids.mapped("name"))
+        cc_partner = self.env["res.partner"].search([("email", "=", "cc.collections@example.com")])
+        self.assertEqual(reference.recipient_ids, extra | cc_partner)
+        self.assertEqual(ours.recipient_ids, extra | cc_partner | notice.recipient_ids)
+        self.assertEqual(ours.subject, reference.subject)
+        self.assertEqual(notice.message_id.subtype_id, self.env.ref("dunning_notices.mt_dunning_notice"))
+        catchall = self.mail_alias_domain.catchall_email
+        self.assertIn(catchall, ours.reply_to)
+        self.assertNotIn(notice.sender_email, ours.reply_to)
+
+    def test_customer_reply_lands_in_the_customer_chatter(self):
+        notice = self._send_to(self.alpha)
+        raw = (
+            "From: Alpha Billing <ap@alpha.example.com>\r\n"
+            f"To: {self.mail_alias_domain.catchall_email}\r\n"
+            f"Subject: Re: {notice.message_id.subject}\r\n"
+            "Message-ID: <reply-to-dunning@alpha.example.com>\r\n"
+            f"In-Reply-To: {notice.message_id.message_id}\r\n"
+            f"References: {notice.message_id.message_id}\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "\r\n"
+            "We paid this invoice yesterday, please check.\r\n"
+        )
+        self.env["mail.thread"].message_process(None, raw)
+        reply = self.env["mail.message"].search([("message_id", "=", "<reply-to-dunning@alpha.example.com>")])
+        self.assertEqual((reply.model, reply.res_id), ("res.partner", self.alpha.id))
+        self.assertIn("We paid this invoice yesterday", reply.body)
+
+    def test_email_reads_like_a_letter(self):
+        notice = self._send_to(self.alpha)
+        body = self._mail_mails_of(notice.message_id).body_html
+        self.assertIn("Dunning Notice", body)
+        self.assertIn(notice.name.replace("/", "-"), body)
+        self.assertNotIn("Your Contact", body)
+        self.assertNotIn("Unfollow", body)
+        self.assertNotIn("/mail/unfollow", body)
+        # the recipient is the customer's invoicing contact, a person: greeted by name
+        self.assertEqual(notice.recipient_ids, self.alpha_billing)
+        self.assertIn("Dear Alpha Billing,", body)
+
+    def test_french_customer_gets_a_french_letter(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.beta.lang = "fr_FR"
+        notice = self._send_to(self.beta)
+        body = self._mail_mails_of(notice.message_id).body_html
+        self.assertIn("Avis de relance", body)
+        self.assertIn("Beta Ltd", body, "a company recipient: greeted by the company's name")
+        self.assertNotIn("Dunning Notice", body)
+        self.assertNotIn("Unfollow", body)
+
+    def test_printed_notice_is_an_internal_note_with_the_pdf(self):
+        notice = self._send_to(self.alpha, to_email=False, to_print=True)
+        message = notice.message_id
+        self.assertEqual(message.subtype_id, self.env.ref("mail.mt_note"))
+        self.assertTrue(message.subtype_id.internal)
+        self.assertFalse(self._mail_mails_of(message))
+        self.assertFalse(message.notification_ids)
+        self.assertEqual(message.attachment_ids.name, notice._get_pdf_filename())
+        self.assertEqual((message.model, message.res_id), ("res.partner", self.alpha.id))
+
+    def test_failed_email_resent_from_the_notice(self):
+        notice = self._send_to(self.beta, to_email=True)
+        mails = self._mail_mails_of(notice.message_id)
+        self.assertEqual(len(mails), 1)
+        with self.assertRaisesRegex(UserError, "Only notices whose email failed"):
+            notice.with_user(self.accountant).action_resend()
+        # the SMTP server refuses it, as mail records a failed sending
+        mails.write({"state": "exception", "failure_reason": "SMTP refused the recipient"})
+        mails._postprocess_sent_message(
+            success_pids=self.env["res.partner"], failure_reason="SMTP refused the recipient", failure_type="mail_smtp"
+        )
+        self.assertEqual(notice.delivery_state, "failed")
+        self.assertIn("SMTP refused", notice.notification_ids.failure_reason)
+        with self.mock_mail_gateway():
+            notice.with_user(self.accountant).action_resend()
+        self.assertEqual(len(self._mail_mails_of(notice.message_id)), 2, "one email more, for the same message")
+        self.assertIn(notice.delivery_state, ("outgoing", "sent"))
+        self.assertEqual(self.env["dunning.notice"].search_count([("partner_id", "=", self.beta.id)]), 1)
+        self.assertEqual(len(self.beta.message_ids.filtered(lambda m: m.subtype_id == notice.message_id.subtype_id)), 1)
+
+    def test_feedback_after_print_and_email(self):
+        self._invoice(self.carol, date(2026, 6, 20), 100, due=date(2026, 6, 25))
+
+        def edit(line):
+            line.to_print = line.partner_id == self.carol
+            line.to_email = line.partner_id != self.carol
+
+        wizard = self._apply(self._wizard_form())
+        with Form(wizard) as wizard_form:
+            for index in range(len(wizard_form.line_ids)):
+                with wizard_form.line_ids.edit(index) as line:
+                    edit(line)
+        with self.mock_mail_gateway():
+            action = wizard.action_send()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(action["params"]["message"], "2 emailed, 1 printed, 0 failed, 0 settled before sending.")
+        self.assertEqual(action["params"]["next"]["res_model"], "dunning.notice")
+        self.assertEqual(action["params"]["next"]["domain"], [("id", "in", wizard.notice_ids.ids)])
