@@ -302,7 +302,7 @@ class DunningLevel(models.Model):
         }
 
     @api.model
-    def _net_amounts(self, overdue, credits, rates, handling, company_currency):
+    def _net_amounts(self, overdue, open_credits, rates, handling, company_currency):
         """What a customer owes once its open credits are weighed, per ``handling`` (see
         ``credit_handling``). ``overdue`` and ``credits``: {currency: (amount in that currency, amount
         in company currency)}, credits positive; ``rates``: {currency: rate to the company currency}.
@@ -314,13 +314,13 @@ class DunningLevel(models.Model):
         overdue currency's net is zero or less) and ``amounts_due`` [(currency, amount due)]."""
         rows, amount_credit, amount_net = [], 0.0, 0.0
         for currency, (due, _due_company) in overdue.items():
-            credit, credit_company = credits.get(currency, (0.0, 0.0)) if handling != "ignore" else (0.0, 0.0)
+            credit, credit_company = open_credits.get(currency, (0.0, 0.0)) if handling != "ignore" else (0.0, 0.0)
             net = currency.round(due - credit) if handling == "net" else due
             rows.append({"currency": currency, "overdue": due, "credit": credit, "net": net, "offset": True})
             amount_credit += credit_company
             amount_net += max(net, 0.0) * rates.get(currency, 1.0) if currency != company_currency else max(net, 0.0)
         if handling != "ignore":
-            for currency, (credit, _credit_company) in credits.items():
+            for currency, (credit, _credit_company) in open_credits.items():
                 if currency not in overdue:
                     rows.append({"currency": currency, "overdue": 0.0, "credit": credit, "net": 0.0, "offset": False})
         return {

@@ -65,9 +65,7 @@ class DunningNotice(models.Model):
     credit_move_line_ids = fields.Many2many(
         "account.move.line", string="Open Credits", compute="_compute_move_line_ids"
     )
-    credit_handling = fields.Selection(
-        CREDIT_HANDLING_SELECTION, string="Credit Handling", readonly=True, default="net"
-    )
+    credit_handling = fields.Selection(CREDIT_HANDLING_SELECTION, readonly=True, default="net")
     line_ids = fields.One2many("dunning.notice.line", "notice_id", string="Items", readonly=True)
     # readonly=False: given at creation (the wizard has them), they spare loading the journal items
     invoice_count = fields.Integer(compute="_compute_amounts", store=True, readonly=False)
@@ -115,6 +113,7 @@ class DunningNotice(models.Model):
             ("outgoing", "Email Outgoing"),
             ("sent", "Email Sent"),
             ("failed", "Email Failed"),
+            ("bounced", "Email Bounced"),
             ("printed", "Printed"),
             ("error", "Error"),
             ("cancel", "Cancelled"),
@@ -192,8 +191,10 @@ class DunningNotice(models.Model):
                         "notification_status"
                     )
                 )
-                if statuses & {"bounce", "exception"}:
+                if "exception" in statuses:
                     notice.delivery_state = "failed"
+                elif "bounce" in statuses:
+                    notice.delivery_state = "bounced"
                 elif statuses and statuses <= {"sent"}:
                     notice.delivery_state = "sent"
                 else:
@@ -398,7 +399,8 @@ class DunningNotice(models.Model):
         ids = sorted(row[0] for row in rows)
         self.browse(ids).invalidate_recordset(["process_attempt_count", "process_claim_date"])
         if ids and self._auto_commit():
-            self.env.cr.commit()  # pylint: disable=invalid-commit - the claims must outlive a dying worker
+            # the claims must outlive a worker that dies: committed before the work, as Odoo's crons do
+            self.env.cr.commit()  # pylint: disable=invalid-commit
             ids = [
                 row[0]
                 for row in self.env.execute_query(
@@ -540,9 +542,9 @@ class DunningNotice(models.Model):
         vals_list = []
         for notice in self:
             items = notice.move_line_ids.filtered(lambda i: i._is_still_overdue())
-            credits = notice.credit_move_line_ids.filtered(lambda i: i._is_still_open_credit())
+            open_credits = notice.credit_move_line_ids.filtered(lambda i: i._is_still_open_credit())
             if notice.credit_handling == "ignore":
-                credits = credits.browse()
+                open_credits = open_credits.browse()
             vals_list += [
                 {
                     "notice_id": notice.id,
@@ -552,7 +554,7 @@ class DunningNotice(models.Model):
             ]
             vals_list += [
                 {"notice_id": notice.id, **line_model._prepare_vals_from_move_line(item, 0), "line_type": "credit"}
-                for item in credits.sorted(lambda i: (i.date, i.id))
+                for item in open_credits.sorted(lambda i: (i.date, i.id))
             ]
         line_model.sudo().create(vals_list)  # lines are written by the server only
         settled = self.filtered(
@@ -577,7 +579,7 @@ class DunningNotice(models.Model):
         """What the notice asks for, from its snapshot (or, queued, its chosen items), credits weighed per
         its ``credit_handling``: ``dunning.level._net_amounts``'s result plus ``amount_overdue``."""
         self.ensure_one()
-        overdue, credits, amount_overdue = {}, {}, 0.0
+        overdue, open_credits, amount_overdue = {}, {}, 0.0
         if self.line_ids:
             entries = [
                 (line.line_type == "credit", line.currency_id, line.amount_residual, line.amount_residual_company)
@@ -592,7 +594,7 @@ class DunningNotice(models.Model):
                 for item in self.credit_move_line_ids
             ]
         for is_credit, currency, amount, amount_company in entries:
-            bucket = credits if is_credit else overdue
+            bucket = open_credits if is_credit else overdue
             previous = bucket.get(currency, (0.0, 0.0))
             sign = -1 if is_credit else 1
             bucket[currency] = (previous[0] + sign * amount, previous[1] + sign * amount_company)
@@ -602,7 +604,7 @@ class DunningNotice(models.Model):
         company_currency = self.company_id.currency_id
         foreign = set(overdue) - {company_currency}
         rates = level._get_rates(foreign, self.as_of_date) if foreign else {}
-        result = level._net_amounts(overdue, credits, rates, self.credit_handling or "net", company_currency)
+        result = level._net_amounts(overdue, open_credits, rates, self.credit_handling or "net", company_currency)
         result["amount_overdue"] = company_currency.round(amount_overdue)
         if self.credit_handling != "net":
             result["amount_net"] = result["amount_overdue"]

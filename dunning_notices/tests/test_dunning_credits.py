@@ -88,9 +88,9 @@ class TestDunningCredits(DunningTestCommon):
         self.assertEqual(notice.state, "done", notice.error_message)
         self.assertRecordValues(notice, [{"amount_overdue": 1500.0, "amount_credit": 400.0, "amount_net": 1100.0}])
         self.assertEqual(notice._get_overdue_lines().move_id, inv_1200 | inv_300)
-        credits = notice._get_credit_lines()
-        self.assertEqual(credits.move_id, refund | payment.move_id)
-        self.assertEqual(sorted(credits.mapped("amount_residual")), [-250.0, -150.0])
+        open_credits = notice._get_credit_lines()
+        self.assertEqual(open_credits.move_id, refund | payment.move_id)
+        self.assertEqual(sorted(open_credits.mapped("amount_residual")), [-250.0, -150.0])
         text = self._notice_text(notice)
         for expected in ("Credits and unapplied payments", refund.name, payment.move_id.name, "Net amount due"):
             self.assertIn(expected, text)

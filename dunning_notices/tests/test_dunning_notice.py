@@ -297,7 +297,7 @@ class TestDunningNotice(DunningTestCommon):
         self.assertEqual(len(triggers), 1, "the cron is triggered at once")
         self.assertEqual(action["params"]["message"], "28 notices queued: they are being sent in the background.")
         self.assertEqual(action["params"]["next"]["res_model"], "dunning.notice")
-        self.assertEqual(action["params"]["next"]["domain"], [("id", "in", notices.ids)])
+        self.assertEqual(action["params"]["next"]["domain"], [("id", "in", sorted(notices.ids))])
         with self.mock_mail_gateway():
             first = self.env["dunning.notice"]._cron_process_queue(batch_size=20)
             self.assertEqual(len(first), 20)
@@ -393,7 +393,7 @@ class TestDunningNotice(DunningTestCommon):
             # same HTML; only the white space trailing the template may differ
             self.assertEqual(batch[notice.id].strip(), single.strip())
             self.assertIn(notice.line_ids.move_id.name, batch[notice.id])
-            self.assertIn(notice.partner_id.name, batch[notice.id])
+            self.assertIn(f"Dear {notice._get_greeting_name()},", batch[notice.id])
 
     def test_numbers_are_consecutive_in_a_batch(self):
         wizard, _action = self._send()

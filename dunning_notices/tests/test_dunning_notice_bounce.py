@@ -125,7 +125,7 @@ class TestDunningNoticeBounce(DunningTestCommon):
         self._bounce(notice.message_id, "carol@example.com")
 
         self.assertRecordValues(
-            notice, [{"bounced": True, "delivery_state": "failed", "print_fallback": "pending", "date_printed": False}]
+            notice, [{"bounced": True, "delivery_state": "bounced", "print_fallback": "pending", "date_printed": False}]
         )
         self.assertIn("carol@example.com", notice.bounce_info)
         self.assertIn("User unknown", notice.bounce_info, "the server's text is kept")
@@ -164,7 +164,7 @@ class TestDunningNoticeBounce(DunningTestCommon):
 
         statuses = {n.res_partner_id: n.notification_status for n in notice.notification_ids}
         self.assertEqual(statuses, {self.alpha_billing: "bounce", boss: "sent"})
-        self.assertRecordValues(notice, [{"bounced": True, "delivery_state": "failed", "print_fallback": "pending"}])
+        self.assertRecordValues(notice, [{"bounced": True, "delivery_state": "bounced", "print_fallback": "pending"}])
         self.assertIn("ap@alpha.example.com", notice.bounce_info)
         self.assertNotIn("boss@alpha.example.com", notice.bounce_info)
         self.assertEqual(self.alpha_billing.message_bounce, 1)
@@ -294,8 +294,6 @@ class TestDunningNoticeBounce(DunningTestCommon):
         self.assertNotIn(self.carol, customers._get_dunning_bounced())
 
     def test_wizard_proposes_print_for_a_bounced_customer(self):
-        if "delivery_note" not in self.env["dunning.notice.send.line"]._fields:
-            self.skipTest("the wizard does not show delivery notes yet")
         notice = self._send_to(self.carol)
         self._bounce(notice.message_id, "carol@example.com")
         form = self._wizard_form(user=self.accountant)

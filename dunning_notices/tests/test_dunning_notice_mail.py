@@ -172,4 +172,4 @@ class TestDunningNoticeMail(DunningTestCommon):
         self.assertEqual(action["tag"], "display_notification")
         self.assertEqual(action["params"]["message"], "2 emailed, 1 printed, 0 failed, 0 settled before sending.")
         self.assertEqual(action["params"]["next"]["res_model"], "dunning.notice")
-        self.assertEqual(action["params"]["next"]["domain"], [("id", "in", wizard.notice_ids.ids)])
+        self.assertEqual(action["params"]["next"]["domain"], [("id", "in", sorted(wizard.notice_ids.ids))])

@@ -293,7 +293,9 @@ class DunningNoticeSend(models.TransientModel):
             .with_context(active_test=False)
             .search_fetch([("id", "in", [p.id for p in (*listed, *left_out)])], ["name", "email"], order="name, id")
         )
-        recipients = partners.filtered(lambda partner: partner in listed)._get_dunning_recipients()
+        listed_partners = partners.filtered(lambda partner: partner in listed)
+        recipients = listed_partners._get_dunning_recipients()
+        bounced = listed_partners._get_dunning_bounced(recipients)  # {customer: note}: propose Print instead
         rows = []
         for partner in partners:
             summary = listed.get(partner) or left_out[partner]
@@ -313,8 +315,9 @@ class DunningNoticeSend(models.TransientModel):
                     "excluded": partner in left_out,
                     "exclusion_reason": summary.get("reason"),
                     "recipient_ids": emails.ids,
-                    "to_email": partner in listed and bool(emails),
-                    "to_print": partner in listed and not emails,
+                    "to_email": partner in listed and bool(emails) and partner not in bounced,
+                    "to_print": partner in listed and (not emails or partner in bounced),
+                    "delivery_note": bounced.get(partner),
                 }
             )
         self.env["dunning.notice.send.line"]._replace_lines(self, rows)
@@ -390,7 +393,7 @@ class DunningNoticeSend(models.TransientModel):
         notices = self.notice_ids
         printed = notices.filtered(lambda n: n.to_print and n.state == "done")
         action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
-        action["domain"] = [("id", "in", notices.ids)]
+        action["domain"] = [("id", "in", sorted(notices.ids))]
         action["context"] = {"create": False}
         if printed and printed == notices:  # a printing run done at once: its PDF downloads
             action = printed.action_print()

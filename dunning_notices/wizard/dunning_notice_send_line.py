@@ -40,6 +40,8 @@ class DunningNoticeSendLine(models.TransientModel):
     extra_emails = fields.Char(string="Additional Emails", help="Comma-separated email addresses.")
     to_print = fields.Boolean(string="Print")
     to_email = fields.Boolean(string="Email")
+    # why Apply Filters proposed Print rather than Email (an address that bounced or is blacklisted)
+    delivery_note = fields.Char(readonly=True)
 
     # what the accountant chooses per customer; the rest is what Apply Filters found
     _USER_FIELDS = frozenset({"recipient_ids", "extra_emails", "to_print", "to_email"})
@@ -161,16 +163,16 @@ class DunningNoticeSendLine(models.TransientModel):
                         wizard_id, sequence, partner_id, move_line_ids_data, credit_move_line_ids_data,
                         invoice_count, invoice_names, amount_overdue, amount_credit, amount_net,
                         amounts_by_currency_data, max_days_overdue, excluded, exclusion_reason, to_print, to_email,
-                        create_uid, create_date, write_uid, write_date)
+                        delivery_note, create_uid, create_date, write_uid, write_date)
                     SELECT %(wizard)s, r.sequence, r.partner_id, r.move_line_ids_data, r.credit_move_line_ids_data,
                            r.invoice_count, r.invoice_names, r.amount_overdue, r.amount_credit, r.amount_net,
                            r.amounts_by_currency_data, r.max_days_overdue, r.excluded, r.exclusion_reason,
-                           r.to_print, r.to_email, %(uid)s, %(now)s, %(uid)s, %(now)s
+                           r.to_print, r.to_email, r.delivery_note, %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
                            sequence int, partner_id int, move_line_ids_data jsonb, credit_move_line_ids_data jsonb,
                            invoice_count int, invoice_names varchar, amount_overdue numeric, amount_credit numeric,
                            amount_net numeric, amounts_by_currency_data jsonb, max_days_overdue int, excluded bool,
-                           exclusion_reason varchar, to_print bool, to_email bool)
+                           exclusion_reason varchar, to_print bool, to_email bool, delivery_note varchar)
                     RETURNING id, partner_id
                 )
                 INSERT INTO %(relation)s (%(column1)s, %(column2)s)
