@@ -5,7 +5,6 @@ from . import dunning_notice
 from . import dunning_notice_line
 from . import res_partner
 from . import account_move
-from . import account_move_line
 from . import dunning_notice_pdf
 from . import dunning_notice_mail
 from . import ir_actions_report

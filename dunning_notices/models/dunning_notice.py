@@ -4,7 +4,7 @@ from odoo import api, fields, models, modules, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, formataddr
 
-from .dunning_level import CREDIT_HANDLING_SELECTION
+from .dunning_level import CREDIT_HANDLING_SELECTION, OPEN_TO_DUN
 from .res_company import DATE_BASIS_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -284,6 +284,13 @@ class DunningNotice(models.Model):
         """Download the notices' PDFs; processed notices reuse the PDF stored when they were sent."""
         if not self:
             raise UserError(self.env._("There is no dunning notice to print."))
+        if unprocessed := self.filtered(lambda n: n.state != "done"):
+            raise UserError(
+                self.env._(
+                    "Only processed notices can be printed: %(notices)s.",
+                    notices=", ".join(unprocessed.mapped("name")),
+                )
+            )
         reports = self.report_id
         if len(reports) > 1:
             raise UserError(self.env._("Print notices made with different printable templates separately."))
@@ -324,6 +331,8 @@ class DunningNotice(models.Model):
     def action_archive(self):
         # OVERRIDE: a processed notice is never deleted; an accounting manager may hide it, with a trace
         self._check_can_act("account.group_account_manager")
+        if any(notice.state not in ("done", "cancel") for notice in self):
+            raise UserError(self.env._("Only processed or cancelled notices can be archived; cancel the others."))
         self._write_state({"active": False})
         for notice in self:
             notice.message_post(body=self.env._("Notice archived by %(user)s.", user=self.env.user.name))
@@ -357,16 +366,18 @@ class DunningNotice(models.Model):
     def _cron_process_queue(self, batch_size=QUEUE_BATCH_SIZE):
         """Process one batch of queued notices and report the progress to the cron, which commits and
         calls again while some remain."""
-        notices = self._claim_batch(batch_size)
+        notices, stopped = self._claim_batch(batch_size)
         notices._process()
         remaining = self.search_count([("state", "=", "queued")])
-        self.env["ir.cron"]._notify_progress(done=len(notices), remaining=remaining)
+        # the stopped ones count as done: a batch of them only must not end the cron's run
+        self.env["ir.cron"]._notify_progress(done=len(notices) + len(stopped), remaining=remaining)
         return notices
 
     @api.model
     def _claim_batch(self, batch_size):
         """Take up to ``batch_size`` queued notices for this worker, row-locked until its transaction
-        ends (``FOR UPDATE SKIP LOCKED``: two workers never take the same notice).
+        ends (``FOR UPDATE SKIP LOCKED``: two workers never take the same notice); return them, and
+        apart those put in error instead (see below).
 
         Each claim is counted and committed before the work starts, so that a worker that dies or hits
         its time limit (its transaction rolled back) leaves the count behind: a notice claimed more than
@@ -424,7 +435,7 @@ class DunningNotice(models.Model):
                     )
                 )
             )
-        return notices - stopped
+        return notices - stopped, stopped
 
     @api.model
     def _auto_commit(self):
@@ -539,12 +550,22 @@ class DunningNotice(models.Model):
         items paid, reversed or cancelled since are dropped, amounts are today's. A notice left with
         nothing to ask for is cancelled, not sent."""
         line_model = self.env["dunning.notice.line"]
+        still_open = [("parent_state", "=", "posted"), ("reconciled", "=", False), ("amount_residual", ">", 0)]
+        # today's open credits of the customers, those recorded since Apply Filters too: one search a level
+        credits_found = {}
+        for (level, as_of_date), notices in (
+            self.filtered(lambda n: n.credit_handling != "ignore").grouped(lambda n: (n.level_id, n.as_of_date)).items()
+        ):
+            domain = level._get_open_credits_domain(as_of_date, notices.partner_id)
+            found = self.env["account.move.line"].search(domain)
+            for partner, items in found.grouped("partner_id").items():
+                credits_found[level, as_of_date, partner] = items
         vals_list = []
         for notice in self:
-            items = notice.move_line_ids.filtered(lambda i: i._is_still_overdue())
-            open_credits = notice.credit_move_line_ids.filtered(lambda i: i._is_still_open_credit())
-            if notice.credit_handling == "ignore":
-                open_credits = open_credits.browse()
+            items = notice.move_line_ids.filtered_domain([*still_open, *OPEN_TO_DUN])
+            open_credits = credits_found.get(
+                (notice.level_id, notice.as_of_date, notice.partner_id), self.env["account.move.line"]
+            )
             vals_list += [
                 {
                     "notice_id": notice.id,

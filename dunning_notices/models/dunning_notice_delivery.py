@@ -42,7 +42,7 @@ class DunningNotice(models.Model):
         self._check_can_act()
         action = self.action_print()
         pending = self.filtered(lambda n: n.print_fallback == "pending")
-        pending._write_delivery({"print_fallback": "printed", "date_printed": fields.Datetime.now()})
+        pending._write_state({"print_fallback": "printed", "date_printed": fields.Datetime.now()})
         for notice in pending:
             notice.message_post(
                 body=self.env._("Printed for posting after the email bounced, by %(user)s.", user=self.env.user.name)
@@ -53,12 +53,6 @@ class DunningNotice(models.Model):
     # BUSINESS
     # -------------------------------------------------------------------------
 
-    def _write_delivery(self, vals):
-        """Write what happened to the notice's delivery. ``sudo``: users may only read notices (see
-        ``_write_state``); callers are the mail gateway (a bounce) or an action that checked the user's
-        rights with ``_check_can_act``."""
-        self.sudo().write(vals)
-
     def _register_bounce(self, bounced_email, reason):
         """The notices' email to ``bounced_email`` bounced, the server saying ``reason``: flag them, add
         them to the "To print" list and ask their sender to print and post them, or call."""
@@ -68,7 +62,7 @@ class DunningNotice(models.Model):
             vals = {"bounced": True, "bounce_info": "\n".join(filter(None, [notice.bounce_info, info]))}
             if notice.print_fallback == "none":
                 vals["print_fallback"] = "pending"
-            notice._write_delivery(vals)
+            notice._write_state(vals)
             user = notice._get_bounce_user()
             summary = notice.with_context(lang=user.lang).env._(
                 "Email to %(email)s bounced: print and post, or call", email=bounced_email

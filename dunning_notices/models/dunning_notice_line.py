@@ -32,7 +32,7 @@ class DunningNoticeLine(models.Model):
         return {
             "move_line_id": line.id,
             "move_id": line.move_id.id,
-            "invoice_date": line.invoice_date,
+            "invoice_date": line.invoice_date or line.date,  # a payment or a journal entry: its date
             "date_maturity": line.date_maturity,
             "days_overdue": days_overdue,
             "currency_id": line.currency_id.id,

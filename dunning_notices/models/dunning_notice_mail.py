@@ -110,26 +110,36 @@ class DunningNotice(models.Model):
             raise UserError(self.env._("No email template is set on notice %(name)s.", name=self.name))
         if not self.recipient_ids:
             raise UserError(self.env._("Notice %(name)s has no recipient to email.", name=self.name))
-        values = dict(mail_values or self._render_with_composer(self.mail_template_id)[self.id])
+        values = dict(mail_values)
         for key in COMPOSER_RECORD_KEYS:
             values.pop(key, None)
-        attachments = list(values.pop("attachments", []))
-        if pdf and self.level_id.attach_notice_pdf:
-            attachments.append((pdf.name, pdf.raw))  # the customer's own copy, one file in the filestore
+        attachments, attachment_ids = list(values.pop("attachments", [])), list(values.get("attachment_ids", []))
+        # the template may attach the notice report itself: one notice PDF in the email
+        if pdf and self.level_id.attach_notice_pdf and self.report_id not in self.mail_template_id.report_template_ids:
+            pdf_attachments, pdf_attachment_ids = self._get_chatter_pdf(pdf)
+            attachments += pdf_attachments
+            attachment_ids += pdf_attachment_ids
         invoices = self._get_invoice_attachments(pdfs) if self.attach_invoices else self.env["ir.attachment"]
         values.update(
             author_id=(self.sender_user_id.partner_id or self.env.user.partner_id).id,
             email_from=values.get("email_from") or self.sender_email_formatted,
             partner_ids=list(dict.fromkeys([*values.get("partner_ids", []), *self.recipient_ids.ids])),
             attachments=attachments,
-            attachment_ids=[*values.get("attachment_ids", []), *invoices.ids],
+            attachment_ids=[*attachment_ids, *invoices.ids],
             email_layout_xmlid=values.get("email_layout_xmlid") or DEFAULT_EMAIL_LAYOUT,
-            model_description=self.with_context(lang=values.get("force_email_lang") or self.env.lang).env._(
-                "Dunning Notice"
-            ),
             record_name=self.name,
         )
         return self._get_customer_thread().message_post(**values)
+
+    def _get_chatter_pdf(self, pdf):
+        """(attachments, attachment_ids) that put the notice PDF on the customer's message. A copy owned by
+        the customer when the customer belongs to the notice's company: whoever sees the customer opens
+        it. The notice's own PDF when the customer is shared between companies: only the notice's
+        company may open it (its record rules), not the other companies that see the customer."""
+        self.ensure_one()
+        if self.partner_id.company_id == self.company_id:
+            return [(pdf.name, pdf.raw)], []  # one file in the filestore for both
+        return [], pdf.ids
 
     def _post_print_note(self, pdf):
         """A printed notice is logged on the customer as an internal note with its PDF: it is not a
@@ -142,12 +152,14 @@ class DunningNotice(models.Model):
             count=self.invoice_count,
             amount=tools.format_amount(self.env, self.amount_net, self.currency_id),
         )
+        attachments, attachment_ids = self._get_chatter_pdf(pdf) if pdf else ([], [])
         return self._get_customer_thread().message_post(
             body=body,
             message_type="comment",
             subtype_xmlid="mail.mt_note",
             author_id=(self.sender_user_id.partner_id or self.env.user.partner_id).id,
-            attachments=[(pdf.name, pdf.raw)] if pdf else [],
+            attachments=attachments,
+            attachment_ids=attachment_ids,
         )
 
     def action_resend(self):
@@ -165,7 +177,10 @@ class DunningNotice(models.Model):
                 .with_context(mail_message_to_resend=notice.message_id.id, mail_notify_force_send=False)
                 .create({})
             )
-            wizard.resend_mail_action()
+            # the failed sendings only: an address that bounced would bounce again (it is to be printed)
+            wizard.partner_ids.filtered(
+                lambda line: line.notification_id.notification_status == "exception"
+            ).action_resend()
         return True
 
     def _get_greeting_name(self):

@@ -195,7 +195,9 @@ class DunningNotice(models.Model):
         yet: {invoice id: Future of its PDF}. Each goes through Odoo's invoice report as it would alone,
         several at a time: most of such a call is wkhtmltopdf waiting, not working."""
         to_attach = self.filtered(lambda n: n.to_email and n.attach_invoices and not n.invoice_attachment_ids)
-        invoices = to_attach.move_line_ids.move_id.filtered(lambda m: not m.invoice_pdf_report_id)
+        invoices = to_attach.move_line_ids.move_id.filtered(
+            lambda m: m.is_invoice(include_receipts=True) and not m.invoice_pdf_report_id
+        )
         if not invoices or not self._renders_pdf_files():
             return {}
         return {invoice_id: pool.submit(render_invoice_pdf, invoice_id) for invoice_id in invoices.ids}
@@ -232,9 +234,7 @@ class DunningNotice(models.Model):
 
     def _get_stored_pdf(self):
         self.ensure_one()
-        if self.pdf_attachment_id:
-            return self.pdf_attachment_id
-        return self.report_id.retrieve_attachment(self) if self.report_id.attachment else self.env["ir.attachment"]
+        return self.pdf_attachment_id  # the one the server stored, never a file found by its name
 
     def _render_pdf_alone(self):
         """The notice PDF of a notice left out of (or failed in) the batch rendering."""
@@ -253,7 +253,8 @@ class DunningNotice(models.Model):
         self.ensure_one()
         if self.invoice_attachment_ids:  # a retried notice keeps the PDFs it had
             return self.invoice_attachment_ids
-        moves = self.line_ids.move_id
+        # invoices and receipts only: credits and journal entries (opening balances) have no invoice PDF
+        moves = self._get_overdue_lines().move_id.filtered(lambda m: m.is_invoice(include_receipts=True))
         existing = moves.invoice_pdf_report_id
         missing = moves.filtered(lambda m: not m.invoice_pdf_report_id)
         generated = self.env["ir.attachment"]

@@ -19,6 +19,13 @@ class IrActionsReport(models.Model):
             return self.env["report.paperformat"].browse(paperformat_id)
         return super().get_paperformat()
 
+    def retrieve_attachment(self, record):
+        # OVERRIDE: Odoo finds a report's stored PDF by its file name among the record's attachments, which
+        # anyone who may comment on a notice can upload: a notice's PDF is the one the server stored.
+        if self.model == "dunning.notice":
+            return record.sudo().pdf_attachment_id.with_env(self.env) or None
+        return super().retrieve_attachment(record)
+
     def _run_wkhtmltopdf(self, bodies, report_ref=False, **kwargs):
         if report_ref and self._get_report(report_ref).model == "dunning.notice":
             delay = self.env["ir.config_parameter"].sudo().get_param(PRINT_DELAY_PARAM, "0")

@@ -153,7 +153,7 @@ class TestQueueConcurrency(BaseCommon):
             with patch.object(notice_model, "_auto_commit", return_value=True):
                 for attempt in range(1, 4):
                     with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
-                        claimed = self._committed_env(cr)["dunning.notice"]._claim_batch(10)
+                        claimed, _stopped = self._committed_env(cr)["dunning.notice"]._claim_batch(10)
                         self.assertEqual(claimed.ids, notice_ids)
                         cr.rollback()  # the worker dies: its work is lost, its claim is not
                     with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
@@ -162,7 +162,7 @@ class TestQueueConcurrency(BaseCommon):
                         )
                         self.assertEqual(set(cr.fetchall()), {(attempt, "queued")})
                         # a claim this fresh may be a live worker between its commit and its lock
-                        self.assertFalse(self._committed_env(cr)["dunning.notice"]._claim_batch(10))
+                        self.assertFalse(self._committed_env(cr)["dunning.notice"]._claim_batch(10)[0])
                         cr.execute(
                             "UPDATE dunning_notice SET process_claim_date = process_claim_date - interval '2 minutes'"
                             " WHERE id = ANY(%s)",

@@ -152,6 +152,81 @@ class TestDunningTrust(DunningTestCommon):
         with self.assertRaises(AccessError):
             notice.pdf_attachment_id.with_user(other_accountant).read(["raw"])
 
+    def test_pdf_uploaded_under_the_notice_name_is_never_printed(self):
+        """Printing a notice gives the PDF the server stored, not a file of the same name that anyone who
+        may comment on the notice could upload."""
+        wizard, _action = self._send()
+        notice = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
+        # what /mail/attachment/upload does for whoever may post on the notice (read access): sudo
+        forged = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": notice._get_pdf_filename(),
+                    "raw": b"<html>forged letter</html>",
+                    "res_model": notice._name,
+                    "res_id": notice.id,
+                }
+            )
+        )
+        report = self.env["ir.actions.report"]._get_report("dunning_notices.action_report_dunning_notice")
+        self.assertEqual(report.retrieve_attachment(notice), notice.pdf_attachment_id)
+        self.assertNotEqual(notice.pdf_attachment_id, forged)
+        content, _type = (
+            self.env["ir.actions.report"]
+            .with_user(self.accountant)
+            ._render_qweb_pdf("dunning_notices.action_report_dunning_notice", notice.ids)
+        )
+        self.assertEqual(content, notice.pdf_attachment_id.raw)
+        self.assertNotIn(b"forged", content)
+
+    def test_other_company_cannot_open_the_pdf_in_a_shared_customer_chatter(self):
+        """On a customer shared between companies the message links the notice's own PDF, which the
+        other company cannot open; a customer of the notice's company gets a copy that whoever sees the
+        customer opens."""
+        self.beta.company_id = self.company
+        other_user = new_test_user(
+            self.env,
+            login="other_reader",
+            groups="base.group_user,account.group_account_manager",
+            company_id=self.other.id,
+            company_ids=[Command.set(self.other.ids)],
+        )
+        employee = new_test_user(
+            self.env,
+            login="plain_employee",
+            groups="base.group_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        wizard, _action = self._send()
+        alpha = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
+        beta = wizard.notice_ids.filtered(lambda n: n.partner_id == self.beta)
+        shared_pdf = alpha.message_id.attachment_ids
+        self.assertEqual(shared_pdf, alpha.pdf_attachment_id)
+        with self.assertRaises(AccessError):
+            shared_pdf.with_user(other_user).read(["raw"])
+        self.assertTrue(shared_pdf.with_user(self.accountant).read(["raw"]))
+        copy = beta.message_id.attachment_ids
+        self.assertEqual((copy.res_model, copy.res_id), ("res.partner", self.beta.id))
+        self.assertEqual(copy.raw, beta.pdf_attachment_id.raw)
+        self.assertTrue(copy.with_user(employee).read(["raw"]))
+        with self.assertRaises(AccessError):
+            copy.with_user(other_user).read(["raw"])
+
+    def test_a_sent_run_cannot_be_reset_and_sent_again(self):
+        wizard, _action = self._send(user=self.accountant)
+        mails = self.env["mail.mail"].search_count([])
+        with self.assertRaises(AccessError):
+            wizard.with_user(self.accountant).write({"state": "draft"})
+        with self.assertRaises(AccessError):
+            wizard.with_user(self.accountant).write({"notice_ids": [Command.clear()]})
+        with self.mock_mail_gateway():
+            wizard.with_user(self.accountant).action_send()
+        self.assertEqual(self.env["mail.mail"].search_count([]), mails)
+        self.assertEqual(len(wizard.notice_ids), 2)
+
     # 2. processed history cannot be rewritten -------------------------------------------------------
 
     def test_processed_notice_cannot_be_rewritten_or_sent_twice(self):

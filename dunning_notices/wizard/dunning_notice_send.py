@@ -1,9 +1,10 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 
+from ..models.dunning_level import CREDIT_HANDLING_SELECTION
 from ..models.res_company import DATE_BASIS_SELECTION
 
 
@@ -20,7 +21,7 @@ class DunningNoticeSend(models.TransientModel):
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    state = fields.Selection([("draft", "Draft"), ("sent", "Sent")], default="draft", required=True)
+    state = fields.Selection([("draft", "Draft"), ("sent", "Sent")], default="draft", required=True, readonly=True)
 
     # Sender
     sender_user_id = fields.Many2one(
@@ -98,6 +99,8 @@ class DunningNoticeSend(models.TransientModel):
         "dunning.notice.send.line", "wizard_id", string="Left Out", domain=[("excluded", "=", True)]
     )
     filters_applied = fields.Boolean()
+    # the level's rule for credits when the filters were applied: the notices follow the lines
+    applied_credit_handling = fields.Selection(CREDIT_HANDLING_SELECTION, readonly=True)
     notice_ids = fields.Many2many("dunning.notice", string="Notices", readonly=True)
     amount_overdue = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
     amount_net = fields.Monetary(string="Net Due", compute="_compute_totals", currency_field="currency_id")
@@ -168,25 +171,6 @@ class DunningNoticeSend(models.TransientModel):
                 wizard.line_count = len(wizard.line_ids)
                 wizard.excluded_count = len(wizard.excluded_line_ids)
 
-    @api.depends("as_of_date")
-    def _compute_as_of_date_warning(self):
-        for wizard in self:
-            today = fields.Date.context_today(wizard)
-            wizard.as_of_date_warning = (
-                wizard.as_of_date
-                and wizard.as_of_date > today
-                and self.env._(
-                    "The as-of date %(date)s is in the future: invoices not yet due today are counted as overdue.",
-                    date=format_date(self.env, wizard.as_of_date),
-                )
-            )
-
-    @api.depends("level_id")
-    def _compute_templates(self):
-        for wizard in self:
-            wizard.report_id = wizard.level_id.report_id
-            wizard.mail_template_id = wizard.level_id.mail_template_id
-
     @api.constrains("as_of_date", "company_id")
     def _check_as_of_date(self):
         """An as-of date within the company's ledger: from its first journal item (or today, when it has
@@ -239,6 +223,17 @@ class DunningNoticeSend(models.TransientModel):
     # -------------------------------------------------------------------------
     # HELPERS
     # -------------------------------------------------------------------------
+
+    # what a run did: written by the server only, so that a sent run cannot be sent again over RPC
+    _SERVER_FIELDS = frozenset({"state", "notice_ids", "applied_credit_handling"})
+
+    def write(self, vals):
+        if not self.env.su and set(vals) & self._SERVER_FIELDS:
+            raise AccessError(self.env._("The state of a dunning run is set by the run itself."))
+        return super().write(vals)
+
+    def _write_run(self, vals):
+        self.sudo().write(vals)
 
     def _get_partner_domain(self):
         """Domain on the commercial partners from the customer filters; empty filters restrict nothing."""
@@ -322,6 +317,7 @@ class DunningNoticeSend(models.TransientModel):
             )
         self.env["dunning.notice.send.line"]._replace_lines(self, rows)
         self.filters_applied = True
+        self._write_run({"applied_credit_handling": self.level_id.credit_handling})
         return self._reopen()
 
     def action_send(self):
@@ -351,7 +347,7 @@ class DunningNoticeSend(models.TransientModel):
             .create(lines._prepare_notice_vals())
             .with_env(self.env)
         )
-        self.write({"state": "sent", "notice_ids": [Command.set(notices.ids)]})
+        self._write_run({"state": "sent", "notice_ids": [Command.set(notices.ids)]})
         notices._process_or_enqueue()
         return self._get_result_action()
 
@@ -375,7 +371,7 @@ class DunningNoticeSend(models.TransientModel):
         return {
             "company_id": self.company_id.id,
             "level_id": self.level_id.id,
-            "credit_handling": self.level_id.credit_handling,
+            "credit_handling": self.applied_credit_handling or self.level_id.credit_handling,
             "sender_user_id": self.sender_user_id.id,
             "sender_name": self.sender_name,
             "sender_email": self.sender_email,
