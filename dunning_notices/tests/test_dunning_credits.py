@@ -268,3 +268,54 @@ class TestDunningCredits(DunningTestCommon):
         self._pay(invoice, 600, date(2026, 7, 10))
         line = self._line(self._apply_level(as_of_date=AS_OF), self.alpha)
         self.assertEqual((line.max_days_overdue, line.amount_overdue), (59, 400.0))
+
+    def test_payment_recorded_after_apply_filters_is_deducted(self):
+        self._invoice(self.alpha, date(2026, 6, 1), 700, due=date(2026, 6, 2))
+        wizard = self._apply_level(partners=[self.alpha])
+        self.assertEqual(self._line(wizard, self.alpha).amount_net, 700.0)
+        payment = self._payment(self.alpha, 200, date(2026, 6, 29))  # arrives while the list is reviewed
+        notice = self._send_line(wizard, self.alpha)
+        self.assertEqual((notice.amount_overdue, notice.amount_credit, notice.amount_net), (700.0, 200.0, 500.0))
+        self.assertEqual(notice._get_credit_lines().move_id, payment.move_id)
+        self.assertEqual(notice._get_credit_lines().invoice_date, date(2026, 6, 29), "a payment shows its date")
+
+    def test_attach_invoices_with_credits_and_an_opening_balance(self):
+        """Only invoices have an invoice PDF: credits and journal entries on the notice are not attached."""
+        invoice = self._invoice(self.dan, date(2026, 6, 1), 500, due=date(2026, 6, 2))
+        self._credit_note(self.dan, date(2026, 6, 3), 50)
+        entry = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "date": date(2026, 5, 16),
+                "line_ids": [
+                    Command.create(
+                        {
+                            "name": "Opening balance",
+                            "account_id": self.company_data["default_account_receivable"].id,
+                            "partner_id": self.dan.id,
+                            "debit": 100,
+                            "date_maturity": date(2026, 5, 16),
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "name": "Opening",
+                            "account_id": self.company_data["default_account_revenue"].id,
+                            "credit": 100,
+                        }
+                    ),
+                ],
+            }
+        )
+        entry.action_post()
+        form = self._wizard_form(level_id=self.level_all, attach_invoices=True)
+        form.partner_ids.add(self.dan)
+        wizard = self._apply(form)
+        wizard.line_ids.write({"to_email": True, "to_print": False, "extra_emails": "dan@example.com"})
+        with self.mock_mail_gateway():
+            wizard.action_send()
+        notice = wizard.notice_ids
+        self.assertEqual(notice.state, "done", notice.error_message)
+        self.assertEqual(notice._get_overdue_lines().move_id, invoice | entry)
+        self.assertEqual(len(notice.invoice_attachment_ids), 1)
+        self.assertIn(invoice.name.replace("/", "_"), notice.invoice_attachment_ids.name)

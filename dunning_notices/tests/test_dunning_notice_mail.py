@@ -1,8 +1,10 @@
+import importlib.util
 from datetime import date
 
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
+from odoo.tools.misc import file_path
 
 from .common import DunningTestCommon
 
@@ -173,3 +175,32 @@ class TestDunningNoticeMail(DunningTestCommon):
         self.assertEqual(action["params"]["message"], "2 emailed, 1 printed, 0 failed, 0 settled before sending.")
         self.assertEqual(action["params"]["next"]["res_model"], "dunning.notice")
         self.assertEqual(action["params"]["next"]["domain"], [("id", "in", sorted(wizard.notice_ids.ids))])
+
+    def test_migration_makes_old_templates_list_overdue_items_only(self):
+        """A database installed before 18.0.1.1.0 keeps its (noupdate) templates: the migration makes their
+        table loop over the overdue lines only, in every language, keeping the admin's wording."""
+        template = self.env.ref("dunning_notices.mail_template_dunning_level_1")
+        self.env["res.lang"]._activate_lang("fr_FR")
+        old_en = (
+            '<div><p>My own wording</p><p t-foreach="object.line_ids" t-as="line" t-out="line.move_id.name"/></div>'
+        )
+        old_fr = '<div><p>Mon texte</p><p t-foreach="object.line_ids" t-as="line" t-out="line.move_id.name"/></div>'
+        template.write(
+            {
+                "body_html": old_en,
+                "reply_to": "{{ object.sender_email_formatted or object.company_id.email_formatted }}",
+            }
+        )
+        template.update_field_translations("body_html", {"fr_FR": old_fr})
+        spec = importlib.util.spec_from_file_location(
+            "post_migrate", file_path("dunning_notices/migrations/18.0.1.1.0/post-migrate.py")
+        )
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "18.0.1.0.0")
+        self.assertIn('t-foreach="object._get_overdue_lines()"', template.body_html)
+        self.assertIn("My own wording", template.body_html)
+        self.assertIn('t-foreach="object._get_overdue_lines()"', template.with_context(lang="fr_FR").body_html)
+        self.assertIn("Mon texte", template.with_context(lang="fr_FR").body_html)
+        self.assertFalse(template.reply_to)
+        self.assertEqual(template.email_layout_xmlid, "dunning_notices.mail_notification_dunning")

@@ -456,6 +456,7 @@ class TestDunningAccessMatrix(DunningTestCommon):
             "billing": cls.accountant,
             "accountant": user("m_accountant", "base.group_user,account.group_account_user"),
             "manager": user("m_manager", "base.group_user,account.group_account_manager"),
+            "auditor": user("m_auditor", "base.group_user,account.group_account_readonly"),
             "portal": user("m_portal", "base.group_portal"),
             "other_company": user("m_other", "base.group_user,account.group_account_manager", company=other),
         }
@@ -481,6 +482,7 @@ class TestDunningAccessMatrix(DunningTestCommon):
             "billing": {"level": "r---", "notice": "r---", "notice line": "r---"},
             "accountant": {"level": "r---", "notice": "r---", "notice line": "r---"},
             "manager": {"level": "rwcu", "notice": "r---", "notice line": "r---"},
+            "auditor": {"level": "r---", "notice": "r---", "notice line": "r---"},
             "portal": {"level": "----", "notice": "----", "notice line": "----"},
             "other_company": {"level": "----", "notice": "----", "notice line": "----"},
         }
@@ -495,7 +497,7 @@ class TestDunningAccessMatrix(DunningTestCommon):
                     self.assertEqual(got, expected[name][model])
 
     def test_wizard_is_for_billing_users_and_their_own_runs(self):
-        for name in ("internal", "portal"):
+        for name in ("internal", "portal", "auditor"):
             with self.subTest(user=name), self.assertRaises(AccessError):
                 Form(self.env["dunning.notice.send"].with_user(self.users[name]))
         wizard = self._apply(self._wizard_form(user=self.users["accountant"]))
@@ -529,3 +531,47 @@ class TestDunningAccessMatrix(DunningTestCommon):
                 self.env[model].with_user(portal).search([])
         with self.assertRaises(AccessError):
             wizard.notice_ids[0].with_user(portal).read(["name"])
+
+    def test_notice_actions_are_the_accountants_of_the_company(self):
+        """Retry, Cancel, Resend, Archive and printing from the To Print list, as each user would click
+        them: refused to users who may not act on notices, or not of the notice's company."""
+        wizard, _action = self._send()
+        notice = wizard.notice_ids[0]
+        actions = ("action_retry", "action_cancel", "action_resend", "action_print_fallback", "action_archive")
+        for name in ("internal", "portal", "auditor", "other_company"):
+            for action in actions:
+                with self.subTest(user=name, action=action), self.assertRaises(AccessError):
+                    getattr(notice.with_user(self.users[name]), action)()
+        # the billing user may act, within the state machine; archiving is the managers'
+        with self.assertRaises(AccessError):
+            notice.with_user(self.users["billing"]).action_archive()
+        with self.assertRaisesRegex(UserError, "Only notices in error"):
+            notice.with_user(self.users["billing"]).action_retry()
+        notice.with_user(self.users["manager"]).action_archive()
+        self.assertFalse(notice.active)
+
+    def test_queued_notice_is_neither_printed_nor_archived(self):
+        partners = self.env["res.partner"].create([{"name": f"Q{i}", "email": f"q{i}@example.com"} for i in range(21)])
+        for partner in partners:
+            self._invoice(partner, date(2026, 6, 1), 10, due=date(2026, 6, 2))
+        wizard, _action = self._send()
+        queued = wizard.notice_ids.filtered(lambda n: n.state == "queued")[:1]
+        self.assertTrue(queued)
+        with self.assertRaisesRegex(UserError, "Only processed notices can be printed"):
+            queued.with_user(self.users["billing"]).action_print()
+        with self.assertRaisesRegex(UserError, "cancel the others"):
+            queued.with_user(self.users["manager"]).action_archive()
+        queued.with_user(self.users["billing"]).action_cancel()
+        queued.with_user(self.users["manager"]).action_archive()
+        self.assertFalse(queued.active)
+
+    def test_left_out_list_of_a_run(self):
+        self._credit_note(self.alpha, date(2026, 6, 25), 900)  # covers Alpha's 500
+        wizard = self._apply(self._wizard_form(user=self.users["billing"]))
+        action = wizard.action_view_left_out()
+        left_out = self.env[action["res_model"]].with_user(self.users["billing"]).search(action["domain"])
+        self.assertEqual(left_out.partner_id, self.alpha)
+        self.assertEqual(left_out.exclusion_reason, "credits_cover")
+        self.assertEqual(action["context"]["search_default_group_by_reason"], 1)
+        with self.assertRaises(AccessError):
+            left_out.with_user(self.users["manager"]).read(["exclusion_reason"])

@@ -96,6 +96,8 @@ class TestDunningHistory(DunningTestCommon):
         self.assertEqual(failed, notice)
 
     def test_plain_internal_user_sees_chatter_not_notices(self):
+        # a customer of the company (on a shared one, only the notice's company opens the PDF: test_dunning_security)
+        self.alpha.company_id = self.company
         notice = self._send_to(self.level_early, self.alpha)
         employee = new_test_user(
             self.env,
