@@ -395,6 +395,9 @@ class TestDunningNotice(DunningTestCommon):
             self.assertEqual(batch[notice.id].strip(), single.strip())
             self.assertIn(notice.line_ids.move_id.name, batch[notice.id])
             self.assertIn(f"Dear {notice._get_greeting_name()},", batch[notice.id])
+            # what was posted is that rendering: the run renders several notices at once, as mail does
+            self.assertIn(f"Dear {notice._get_greeting_name()},", notice.message_id.body)
+            self.assertIn(notice.line_ids.move_id.name, notice.message_id.body)
 
     def test_numbers_are_consecutive_in_a_batch(self):
         wizard, _action = self._send()

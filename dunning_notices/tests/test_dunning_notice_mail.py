@@ -53,7 +53,14 @@ class TestDunningNoticeMail(DunningTestCommon):
             }
         )
         self.level_early.write({"mail_template_id": template.id, "attach_notice_pdf": False})
-        notice = self._send_to(self.alpha)
+
+        def edit(line):  # two notices in the run: the composer renders them as a batch
+            line.to_email, line.to_print = True, False
+
+        wizard, _action = self._send(edit=edit)
+        self.assertEqual(len(wizard.notice_ids), 2)
+        notice = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
+        self.assertEqual(notice.state, "done", notice.error_message)
         ours = self._mail_mails_of(notice.message_id)
         self.assertEqual(len(ours), 1)
 
@@ -82,6 +89,7 @@ class TestDunningNoticeMail(DunningTestCommon):
         self.assertEqual(reference.recipient_ids, extra | cc_partner)
         self.assertEqual(ours.recipient_ids, extra | cc_partner | notice.recipient_ids)
         self.assertEqual(ours.subject, reference.subject)
+        self.assertEqual(ours.email_from, reference.email_from)
         self.assertEqual(notice.message_id.subtype_id, self.env.ref("dunning_notices.mt_dunning_notice"))
         catchall = self.mail_alias_domain.catchall_email
         self.assertIn(catchall, ours.reply_to)
