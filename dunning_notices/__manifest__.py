@@ -18,6 +18,7 @@
         "data/dunning_level_data.xml",
         "data/ir_cron_data.xml",
         "wizard/dunning_notice_send_views.xml",
+        "wizard/dunning_dispute_views.xml",
         "views/dunning_level_views.xml",
         "views/dunning_notice_views.xml",
         "views/res_partner_views.xml",

@@ -1,8 +1,21 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+DISPUTABLE_MOVE_TYPES = ("out_invoice", "out_receipt")
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    # Durable, unlike Odoo's payment block (payment_state 'blocked', recomputed away by a later payment):
+    # set and cleared by the Dispute / Resolve Dispute buttons only. The selection honours both.
+    dunning_blocked = fields.Boolean(
+        string="Disputed",
+        readonly=True,
+        copy=False,
+        help="The customer disputes this invoice: dunning notices leave it out until the dispute is resolved.",
+    )
+    dunning_block_reason = fields.Char(string="Dispute Reason", readonly=True, copy=False)
 
     dunning_line_ids = fields.One2many(
         "dunning.notice.line",
@@ -42,6 +55,64 @@ class AccountMove(models.Model):
             move.dunning_count = info.get(move, (0, 0))[0]
             move.last_dunning_level_id = notice.level_id if notice else False
             move.last_dunning_date = notice.create_date.date() if notice else False
+
+    # -------------------------------------------------------------------------
+    # DISPUTES
+    # -------------------------------------------------------------------------
+
+    def action_dunning_dispute(self):
+        """Ask for the reason of the dispute (the Dispute button)."""
+        return self._dunning_dispute_wizard("dispute")
+
+    def action_dunning_resolve_dispute(self):
+        """Ask how the dispute was resolved (the Resolve Dispute button)."""
+        return self._dunning_dispute_wizard("resolve")
+
+    def _dunning_dispute_wizard(self, mode):
+        self._check_can_dispute()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Dispute") if mode == "dispute" else self.env._("Resolve Dispute"),
+            "res_model": "dunning.dispute",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_move_ids": self.ids, "default_mode": mode},
+        }
+
+    def _check_can_dispute(self):
+        """Disputes are the billing users': posted customer invoices they may edit."""
+        if not self.env.su and not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(self.env._("Only billing users can dispute an invoice."))
+        self.check_access("write")
+        wrong = self.filtered(lambda move: move.state != "posted" or move.move_type not in DISPUTABLE_MOVE_TYPES)
+        if wrong:
+            raise UserError(
+                self.env._(
+                    "Only posted customer invoices can be disputed: %(moves)s.",
+                    moves=", ".join(wrong.mapped("display_name")),
+                )
+            )
+
+    def _dunning_set_dispute(self, reason):
+        """Leave the invoices out of dunning notices until the dispute is resolved; a note each."""
+        self._set_dunning_blocked(True, reason)
+
+    def _dunning_resolve_dispute(self, reason):
+        """Dun the invoices again; a note each with how the dispute was resolved."""
+        self._set_dunning_blocked(False, reason)
+
+    def _set_dunning_blocked(self, blocked, reason):
+        self._check_can_dispute()
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Give the reason of the dispute or of its resolution."))
+        self.write({"dunning_blocked": blocked, "dunning_block_reason": reason if blocked else False})
+        for move in self:
+            if blocked:
+                body = self.env._("Disputed, left out of dunning notices: %(reason)s", reason=reason)
+            else:
+                body = self.env._("Dispute resolved, dunned again: %(reason)s", reason=reason)
+            move.message_post(body=body, subtype_xmlid="mail.mt_note")
 
     def action_view_dunning_notices(self):
         self.ensure_one()

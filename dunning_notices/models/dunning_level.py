@@ -7,9 +7,10 @@ from odoo.exceptions import ValidationError
 MAX_DAYS_OVERDUE = 36500
 MAX_AMOUNT_OVERDUE = 10**12
 
-# Items of invoices paid and waiting for the bank, or whose payment is blocked, are not dunned.
-NOT_TO_DUN = [("move_id.payment_state", "in", ("in_payment", "blocked"))]
-OPEN_TO_DUN = [("move_id.payment_state", "not in", ("in_payment", "blocked"))]
+# Items of invoices paid and waiting for the bank, whose payment is blocked (Odoo's block, recomputed
+# away by a later payment) or that are disputed (ours, durable) are not dunned.
+NOT_TO_DUN = ["|", ("move_id.payment_state", "in", ("in_payment", "blocked")), ("move_id.dunning_blocked", "=", True)]
+OPEN_TO_DUN = [("move_id.payment_state", "not in", ("in_payment", "blocked")), ("move_id.dunning_blocked", "=", False)]
 
 CREDIT_HANDLING_SELECTION = [
     ("net", "Deduct open credits"),
@@ -24,6 +25,9 @@ EXCLUSION_REASONS = [
     ("all_blocked", "Every overdue item in payment or blocked"),
     ("archived", "Archived customer"),
     ("no_overdue", "Nothing overdue"),
+    ("on_hold", "Customer on dunning hold"),
+    ("min_interval", "Reminded too recently"),
+    ("duplicate", "Notice of this level and date already made"),
 ]
 
 
@@ -40,6 +44,9 @@ def _new_summary():
         "overdue": {},
         "credits": {},
         "max_days_overdue": 0,
+        "blocked_count": 0,
+        "blocked_amount": 0.0,
+        "reason_notice_id": False,
     }
 
 
@@ -340,11 +347,15 @@ class DunningLevel(models.Model):
         ``move_line_ids`` and ``credit_move_line_ids`` (the overdue items and open credits),
         ``invoice_count``, ``invoice_names``, ``amount_overdue`` (gross, company currency),
         ``amount_credit``, ``amount_net``, ``amounts_due`` [(currency, amount)], ``max_days_overdue``,
-        and, for a customer left out, ``reason`` (a key of EXCLUSION_REASONS).
+        ``blocked_count`` and ``blocked_amount`` (its disputed items left out, listed customers), and,
+        for a customer left out, ``reason`` (a key of EXCLUSION_REASONS) and ``reason_notice_id`` (the
+        notice behind ``min_interval`` or ``duplicate``).
 
-        Four grouped queries whatever the number of customers and items: the journal items are summed
-        in the database, not loaded as records. The amount range applies to the net in ``net`` mode, to
-        the overdue total otherwise."""
+        Disputed items and items of invoices in payment or blocked are dropped before the amount range;
+        a customer on hold, reminded too recently or already given this level's notice for this date is
+        left out (``_get_customer_reasons``). Eight grouped queries at most, whatever the number of
+        customers and items: the journal items are summed in the database, not loaded as records. The
+        amount range applies to the net in ``net`` mode, to the overdue total otherwise."""
         self.ensure_one()
         picked = picked or self.env["res.partner"]
         # archived customers' items too: they are reported as left out unless picked
@@ -384,6 +395,18 @@ class DunningLevel(models.Model):
             )
             if partner and partner not in summaries
         }
+        if summaries:  # disputed items of the customers listed: a note on their line
+            for partner, count, amount in move_lines._read_group(
+                [
+                    *self._get_selected_lines_domain(as_of_date, date_basis, partner_domain),
+                    ("move_id.dunning_blocked", "=", True),
+                    ("partner_id", "in", [partner.id for partner in summaries]),
+                ],
+                ["partner_id"],
+                ["__count", "amount_residual:sum"],
+            ):
+                summaries[partner].update(blocked_count=count, blocked_amount=amount)
+        customer_reasons = self._get_customer_reasons(as_of_date, [*summaries, *blocked])
         handling = self.credit_handling
         if summaries and handling != "ignore":
             for partner, currency, amount, amount_currency, ids in move_lines._read_group(
@@ -409,6 +432,8 @@ class DunningLevel(models.Model):
             summary["invoice_names"] = ", ".join(sorted(summary["invoice_names"]))
             if not partner.active and partner not in picked:
                 summary["reason"] = "archived"
+            elif partner in customer_reasons:
+                summary["reason"], summary["reason_notice_id"] = customer_reasons[partner]
             elif handling == "net" and net["covered"]:
                 summary["reason"] = "credits_cover"
             else:
@@ -416,7 +441,9 @@ class DunningLevel(models.Model):
             (left_out if summary["reason"] else listed)[partner] = summary
         for partner, (count, amount) in blocked.items():
             left_out[partner] = {**_new_summary(), "amount_overdue": amount, "invoice_count": count}
-            left_out[partner]["reason"] = "all_blocked"
+            left_out[partner]["reason"], left_out[partner]["reason_notice_id"] = customer_reasons.get(
+                partner, ("all_blocked", False)
+            )
         for partner in picked.commercial_partner_id:
             if partner not in listed and partner not in left_out:
                 left_out[partner] = {**_new_summary(), "reason": "no_overdue"}
@@ -426,6 +453,62 @@ class DunningLevel(models.Model):
             if isinstance(summary["invoice_names"], set):
                 summary["invoice_names"] = ", ".join(sorted(summary["invoice_names"]))
         return listed, left_out
+
+    def _get_customer_reasons(self, as_of_date, partners):
+        """{customer: (reason key, notice id or False)} for the customers of ``partners`` (commercial
+        partners) left out whatever they owe: on hold at ``as_of_date``, already given a notice of this
+        level for this date, or reminded fewer than the company's minimum interval days before it. Three
+        grouped queries whatever the number of customers; a hold comes first, then a duplicate."""
+        self.ensure_one()
+        if not partners:
+            return {}
+        partner_ids = [partner.id for partner in partners]
+        reasons = {}
+        # sudo: the rules read the customers' flags and the company's notices, whoever runs the wizard
+        notices = self.env["dunning.notice"].sudo().with_context(active_test=False)
+        interval = self.company_id.dunning_min_interval_days
+        if interval > 0:
+            for partner, notice_id in notices._read_group(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("partner_id", "in", partner_ids),
+                    ("state", "=", "done"),
+                    ("date_sent", "<=", as_of_date),
+                    ("date_sent", ">", _days_before(as_of_date, interval)),
+                ],
+                ["partner_id"],
+                ["id:max"],
+            ):
+                reasons[partner.with_env(self.env)] = ("min_interval", notice_id)
+        for partner, notice_id in notices._read_group(
+            [
+                ("partner_id", "in", partner_ids),
+                ("level_id", "=", self.id),
+                ("as_of_date", "=", as_of_date),
+                ("state", "not in", ("cancel", "error")),
+            ],
+            ["partner_id"],
+            ["id:max"],
+        ):
+            reasons[partner.with_env(self.env)] = ("duplicate", notice_id)
+        on_hold = (
+            self.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            .search_fetch(
+                [
+                    ("id", "in", partner_ids),
+                    ("dunning_hold", "=", True),
+                    "|",
+                    ("dunning_hold_until", "=", False),
+                    ("dunning_hold_until", ">=", as_of_date),
+                ],
+                ["dunning_hold"],
+            )
+        )
+        for partner in on_hold.with_env(self.env):
+            reasons[partner] = ("on_hold", False)
+        return reasons
 
     # -------------------------------------------------------------------------
     # DEFAULT DATA

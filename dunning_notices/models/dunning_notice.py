@@ -1,5 +1,7 @@
 import logging
 
+import psycopg2
+
 from odoo import api, fields, models, modules, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, formataddr
@@ -95,6 +97,8 @@ class DunningNotice(models.Model):
         copy=False,
     )
     error_message = fields.Text(readonly=True, copy=False)
+    # the day the notice was processed (emailed or printed): minimum intervals count from it
+    date_sent = fields.Date(string="Sent On", readonly=True, copy=False)
     cancel_reason = fields.Char(readonly=True, copy=False)
     # claims by queue workers that never finished: counted outside their transaction (see _claim_batch)
     process_attempt_count = fields.Integer(readonly=True, copy=False)
@@ -256,6 +260,29 @@ class DunningNotice(models.Model):
                     raise ValidationError(
                         self.env._("Dunning notice %(name)s may only attach its own invoices.", name=notice.name)
                     )
+
+    def init(self):
+        """At most one live notice (neither cancelled nor failed) per customer, level and as-of date,
+        however runs interleave: two runs sending at once meet here (see the wizard's ``action_send``).
+        A database holding such duplicates already keeps working without the guarantee, with a warning."""
+        res = super().init()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        """
+                        CREATE UNIQUE INDEX IF NOT EXISTS dunning_notice_partner_level_asof_uniq
+                            ON dunning_notice (partner_id, level_id, as_of_date)
+                         WHERE state NOT IN ('cancel', 'error')
+                        """
+                    )
+                )
+        except psycopg2.errors.UniqueViolation:
+            _logger.warning(
+                "Dunning notices: some customers have two live notices of one level for one as-of date; "
+                "cancel the extra ones and update the module to guarantee there are no duplicates."
+            )
+        return res
 
     # -------------------------------------------------------------------------
     # CRUD

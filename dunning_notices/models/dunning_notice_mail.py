@@ -4,7 +4,7 @@ import logging
 
 from markupsafe import Markup
 
-from odoo import models, tools
+from odoo import fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import clean_context
 
@@ -91,7 +91,13 @@ class DunningNotice(models.Model):
         else:
             message = self._post_print_note(pdf)
         self._write_state(
-            {"message_id": message.id, "pdf_attachment_id": pdf.id, "state": "done", "error_message": False}
+            {
+                "message_id": message.id,
+                "pdf_attachment_id": pdf.id,
+                "state": "done",
+                "error_message": False,
+                "date_sent": fields.Date.context_today(self),
+            }
         )
 
     def _get_customer_thread(self):

@@ -27,6 +27,20 @@ class ResCompany(models.Model):
         help="Default sender of the dunning notices; the current user when empty.",
     )
 
+    dunning_min_interval_days = fields.Integer(
+        string="Minimum Days Between Dunning Notices",
+        help="A customer that received a dunning notice (of any level) fewer than this number of days before "
+        "the as-of date is left out of a run; 0 means no minimum.",
+    )
+
+    _sql_constraints = [
+        (
+            "dunning_min_interval_days_positive",
+            "CHECK(dunning_min_interval_days >= 0)",
+            "The minimum number of days between dunning notices cannot be negative.",
+        ),
+    ]
+
     @api.model_create_multi
     def create(self, vals_list):
         companies = super().create(vals_list)

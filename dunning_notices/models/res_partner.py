@@ -1,4 +1,8 @@
 from odoo import fields, models
+from odoo.exceptions import AccessError
+
+# the customer's dunning hold: set by billing users, who may have no right to edit customers otherwise
+DUNNING_HOLD_FIELDS = frozenset({"dunning_hold", "dunning_hold_reason", "dunning_hold_until"})
 
 
 class ResPartner(models.Model):
@@ -7,6 +11,37 @@ class ResPartner(models.Model):
     dunning_notice_count = fields.Integer(
         compute="_compute_dunning_notice_count", groups="account.group_account_invoice,account.group_account_readonly"
     )
+    # Read on the commercial partner (its journal items carry it): the Invoicing tab shows them there only.
+    dunning_hold = fields.Boolean(
+        tracking=True,
+        copy=False,
+        groups="account.group_account_invoice,account.group_account_readonly",
+        help="Leave this customer out of dunning runs, until the date given or until the hold is lifted.",
+    )
+    dunning_hold_reason = fields.Char(
+        string="Hold Reason",
+        tracking=True,
+        copy=False,
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    dunning_hold_until = fields.Date(
+        string="Hold Until",
+        tracking=True,
+        copy=False,
+        groups="account.group_account_invoice,account.group_account_readonly",
+        help="Last day of the hold (included); empty: until the hold is lifted.",
+    )
+
+    def write(self, vals):
+        """The dunning hold is the billing users', who may not edit customers otherwise: written as the
+        server once their group and read access are checked."""
+        if not self.env.su and vals and set(vals) & DUNNING_HOLD_FIELDS:
+            if not self.env.user.has_group("account.group_account_invoice"):
+                raise AccessError(self.env._("Only billing users can put a customer on dunning hold."))
+            if set(vals) <= DUNNING_HOLD_FIELDS:
+                self.check_access("read")
+                return super(ResPartner, self.sudo()).write(vals)
+        return super().write(vals)
 
     def _compute_dunning_notice_count(self):
         counts = dict(

@@ -11,3 +11,4 @@ from . import test_dunning_credits
 from . import test_dunning_notice_mail
 from . import test_i18n
 from . import test_dunning_notice_bounce
+from . import test_dunning_discipline

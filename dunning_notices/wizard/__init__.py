@@ -1,2 +1,3 @@
 from . import dunning_notice_send
 from . import dunning_notice_send_line
+from . import dunning_dispute

@@ -1,3 +1,4 @@
+import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
@@ -309,6 +310,9 @@ class DunningNoticeSend(models.TransientModel):
                     "max_days_overdue": summary["max_days_overdue"],
                     "excluded": partner in left_out,
                     "exclusion_reason": summary.get("reason"),
+                    "exclusion_notice_id": summary.get("reason_notice_id") or None,
+                    "disputed_count": summary.get("blocked_count", 0) if partner in listed else 0,
+                    "disputed_amount": summary.get("blocked_amount", 0.0) if partner in listed else 0.0,
                     "recipient_ids": emails.ids,
                     "to_email": partner in listed and bool(emails) and partner not in bounced,
                     "to_print": partner in listed and (not emails or partner in bounced),
@@ -340,16 +344,46 @@ class DunningNoticeSend(models.TransientModel):
         # No "created" log, follower or tracking: thousands of notices per run, their story is the
         # customer's. sudo: users have no create right on notices, which only runs make; the notices'
         # constraints check what they hold (the customer's own items, dunning templates).
-        notices = (
-            self.env["dunning.notice"]
-            .sudo()
-            .with_context(tracking_disable=True)
-            .create(lines._prepare_notice_vals())
-            .with_env(self.env)
-        )
+        vals_list = lines._prepare_notice_vals()
+        try:
+            # another run made some of these notices since Apply Filters (the unique index of
+            # dunning.notice): nothing is created, the user is told which customers
+            with self.env.cr.savepoint():
+                notices = (
+                    self.env["dunning.notice"]
+                    .sudo()
+                    .with_context(tracking_disable=True)
+                    .create(vals_list)
+                    .with_env(self.env)
+                )
+        except psycopg2.errors.UniqueViolation:
+            raise UserError(self._get_duplicates_message(lines.partner_id)) from None
         self._write_run({"state": "sent", "notice_ids": [Command.set(notices.ids)]})
         notices._process_or_enqueue()
         return self._get_result_action()
+
+    def _get_duplicates_message(self, partners):
+        self.env.invalidate_all()
+        existing = (
+            self.env["dunning.notice"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("level_id", "=", self.level_id.id),
+                    ("as_of_date", "=", self.as_of_date),
+                    ("state", "not in", ("cancel", "error")),
+                ]
+            )
+        )
+        return self.env._(
+            "Another run already made the %(level)s notice as of %(date)s for %(customers)s: nothing was "
+            "sent. Apply the filters again to list the customers still to remind.",
+            level=self.level_id.name,
+            date=format_date(self.env, self.as_of_date),
+            customers=", ".join(sorted(existing.partner_id.mapped("display_name"))) or "-",
+        )
 
     def action_view_left_out(self):
         """The customers this run leaves out, in a list to filter and group by reason."""

@@ -32,6 +32,12 @@ class DunningNoticeSendLine(models.TransientModel):
     excluded = fields.Boolean(string="Left Out", readonly=True)
     exclusion_reason = fields.Selection(EXCLUSION_REASONS, string="Reason", readonly=True)
     exclusion_detail = fields.Char(string="Detail", compute="_compute_exclusion_detail")
+    # the notice behind the reason: the last one for min_interval, the one already made for duplicate
+    exclusion_notice_id = fields.Many2one("dunning.notice", string="Earlier Notice", readonly=True)
+    # the customer's disputed items left out of the run (company currency)
+    disputed_count = fields.Integer(string="Disputed Items", readonly=True)
+    disputed_amount = fields.Monetary(readonly=True, currency_field="currency_id")
+    disputed_note = fields.Char(string="Disputed", compute="_compute_disputed_note")
     # [[currency id, amount]]: formatted for the rows shown only, formatting thousands costs a second
     amounts_by_currency_data = fields.Json(string="Amounts per Currency", readonly=True)
     amount_summary = fields.Char(string="Due per Currency", compute="_compute_amount_summary")
@@ -61,6 +67,19 @@ class DunningNoticeSendLine(models.TransientModel):
                     (currencies.browse(currency_id), amount)
                     for currency_id, amount in line.amounts_by_currency_data or []
                 ],
+            )
+
+    @api.depends("disputed_count", "disputed_amount")
+    def _compute_disputed_note(self):
+        for line in self:
+            line.disputed_note = (
+                self.env._(
+                    "%(count)s disputed items left out: %(amount)s",
+                    count=line.disputed_count,
+                    amount=tools.format_amount(self.env, line.disputed_amount, line.currency_id),
+                )
+                if line.disputed_count
+                else False
             )
 
     def write(self, vals):
@@ -116,6 +135,31 @@ class DunningNoticeSendLine(models.TransientModel):
                 amount=money(self.amount_overdue),
                 days=self.max_days_overdue,
             )
+        if reason == "on_hold":
+            partner = self.partner_id.commercial_partner_id.sudo()
+            until = partner.dunning_hold_until
+            return self.env._(
+                "On dunning hold %(until)s: %(reason)s",
+                until=self.env._("until %(date)s", date=tools.format_date(self.env, until))
+                if until
+                else self.env._("until lifted"),
+                reason=partner.dunning_hold_reason or self.env._("no reason given"),
+            )
+        if reason in ("min_interval", "duplicate"):
+            notice = self.exclusion_notice_id.sudo()
+            if reason == "duplicate":
+                return self.env._(
+                    "Notice %(notice)s of this level as of %(date)s already exists.",
+                    notice=notice.name,
+                    date=tools.format_date(self.env, notice.as_of_date),
+                )
+            return self.env._(
+                "Last notice %(notice)s sent on %(date)s, %(days)s days before the as-of date (minimum %(min)s).",
+                notice=notice.name,
+                date=tools.format_date(self.env, notice.date_sent),
+                days=(self.wizard_id.as_of_date - notice.date_sent).days if notice.date_sent else 0,
+                min=self.wizard_id.company_id.dunning_min_interval_days,
+            )
         if reason == "no_overdue":
             return self.env._(
                 "No item overdue in the level's days range as of %(date)s.", date=self.wizard_id.as_of_date
@@ -162,17 +206,20 @@ class DunningNoticeSendLine(models.TransientModel):
                     INSERT INTO dunning_notice_send_line (
                         wizard_id, sequence, partner_id, move_line_ids_data, credit_move_line_ids_data,
                         invoice_count, invoice_names, amount_overdue, amount_credit, amount_net,
-                        amounts_by_currency_data, max_days_overdue, excluded, exclusion_reason, to_print, to_email,
+                        amounts_by_currency_data, max_days_overdue, excluded, exclusion_reason, exclusion_notice_id,
+                        disputed_count, disputed_amount, to_print, to_email,
                         delivery_note, create_uid, create_date, write_uid, write_date)
                     SELECT %(wizard)s, r.sequence, r.partner_id, r.move_line_ids_data, r.credit_move_line_ids_data,
                            r.invoice_count, r.invoice_names, r.amount_overdue, r.amount_credit, r.amount_net,
                            r.amounts_by_currency_data, r.max_days_overdue, r.excluded, r.exclusion_reason,
+                           r.exclusion_notice_id, r.disputed_count, r.disputed_amount,
                            r.to_print, r.to_email, r.delivery_note, %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
                            sequence int, partner_id int, move_line_ids_data jsonb, credit_move_line_ids_data jsonb,
                            invoice_count int, invoice_names varchar, amount_overdue numeric, amount_credit numeric,
                            amount_net numeric, amounts_by_currency_data jsonb, max_days_overdue int, excluded bool,
-                           exclusion_reason varchar, to_print bool, to_email bool, delivery_note varchar)
+                           exclusion_reason varchar, exclusion_notice_id int, disputed_count int,
+                           disputed_amount numeric, to_print bool, to_email bool, delivery_note varchar)
                     RETURNING id, partner_id
                 )
                 INSERT INTO %(relation)s (%(column1)s, %(column2)s)
