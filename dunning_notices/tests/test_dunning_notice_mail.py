@@ -3,7 +3,7 @@ from datetime import date
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import Form, tagged
+from odoo.tests import tagged
 from odoo.tools.misc import file_path
 
 from .common import DunningTestCommon
@@ -172,13 +172,7 @@ class TestDunningNoticeMail(DunningTestCommon):
             line.to_print = line.partner_id == self.carol
             line.to_email = line.partner_id != self.carol
 
-        wizard = self._apply(self._wizard_form())
-        with Form(wizard) as wizard_form:
-            for index in range(len(wizard_form.line_ids)):
-                with wizard_form.line_ids.edit(index) as line:
-                    edit(line)
-        with self.mock_mail_gateway():
-            action = wizard.action_send()
+        wizard, action = self._send(edit=edit)
         self.assertEqual(action["tag"], "display_notification")
         self.assertEqual(action["params"]["message"], "2 emailed, 1 printed, 0 failed, 0 settled before sending.")
         self.assertEqual(action["params"]["next"]["res_model"], "dunning.notice")
