@@ -331,6 +331,7 @@ class DunningNotice(models.Model):
         failed = self.filtered(lambda n: n.state == "error")
         if not failed:
             raise UserError(self.env._("Only notices in error can be processed again."))
+        failed._check_no_live_duplicate()
         # read the items again: a failed notice was never sent, its snapshot and PDF are made anew
         failed.sudo().line_ids.unlink()
         failed._write_state(
@@ -344,6 +345,37 @@ class DunningNotice(models.Model):
         )
         failed._process_or_enqueue()
         return True
+
+    def _check_no_live_duplicate(self):
+        """A failed notice is processed again only if no other notice of its customer, level and as-of
+        date was made since (the unique index would refuse it with a traceback)."""
+        live = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("id", "not in", self.ids),
+                    ("partner_id", "in", self.partner_id.ids),
+                    ("level_id", "in", self.level_id.ids),
+                    ("as_of_date", "in", list(set(self.mapped("as_of_date")))),
+                    ("state", "not in", ("cancel", "error")),
+                ]
+            )
+        )
+        by_key = {(notice.partner_id, notice.level_id, notice.as_of_date): notice for notice in live}
+        clashes = [
+            (notice, by_key[key])
+            for notice in self
+            if (key := (notice.partner_id, notice.level_id, notice.as_of_date)) in by_key
+        ]
+        if clashes:
+            raise UserError(
+                self.env._(
+                    "These notices cannot be processed again, a later notice of the same customer, level and "
+                    "as-of date was made since: %(notices)s. Cancel them instead.",
+                    notices=", ".join(f"{notice.name} ({other.name})" for notice, other in clashes),
+                )
+            )
 
     def action_cancel(self):
         """Stop notices that were not sent (queued or in error): they will never be."""

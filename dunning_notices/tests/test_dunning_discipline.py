@@ -197,6 +197,16 @@ class TestDunningDiscipline(DunningTestCommon):
         )
         self.assertEqual(notices, notice)
         self.assertEqual(stale.state, "draft")
+        # a failed notice does not count; processed again while a later one is live, it is refused
+        notice._write_state({"state": "error", "error_message": "SMTP down"})
+        again = self._send_line(self._apply_level(AS_OF, partners=self.alpha), self.alpha)
+        self.assertNotEqual(again, notice)
+        with self.assertRaisesRegex(UserError, again.name):
+            notice.with_user(self.accountant).action_retry()
+        self.assertEqual(notice.state, "error")
+        again._write_state({"state": "cancel"})
+        self.env.flush_all()
+        notice._write_state({"state": "done"})
         # another level, or another as-of date, is another notice
         line = self._line(self._apply_level(AS_OF + timedelta(days=1), partners=self.alpha), self.alpha)
         self.assertFalse(line.excluded)

@@ -3,7 +3,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL, format_date, mute_logger
 
 from ..models.dunning_level import CREDIT_HANDLING_SELECTION
 from ..models.res_company import DATE_BASIS_SELECTION
@@ -347,8 +347,8 @@ class DunningNoticeSend(models.TransientModel):
         vals_list = lines._prepare_notice_vals()
         try:
             # another run made some of these notices since Apply Filters (the unique index of
-            # dunning.notice): nothing is created, the user is told which customers
-            with self.env.cr.savepoint():
+            # dunning.notice): nothing is created, the user is told which customers (not a server error)
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                 notices = (
                     self.env["dunning.notice"]
                     .sudo()
