@@ -13,6 +13,7 @@ class AccountMove(models.Model):
         string="Disputed",
         readonly=True,
         copy=False,
+        tracking=True,  # a trace in the chatter also when written other than through the Dispute buttons
         help="The customer disputes this invoice: dunning notices leave it out until the dispute is resolved.",
     )
     dunning_block_reason = fields.Char(string="Dispute Reason", readonly=True, copy=False)
