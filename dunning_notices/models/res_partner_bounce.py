@@ -13,10 +13,13 @@ class ResPartner(models.Model):
         the caller has it."""
         if recipients is None:
             recipients = self._get_dunning_recipients()
-        all_recipients = self.browse().union(*recipients.values())
-        # one query for the counters, one for the blacklist (is_blacklisted is computed in batch)
-        all_recipients.fetch(["email", "email_normalized", "message_bounce"])
-        failing = all_recipients.filtered(lambda r: r.message_bounce > 0 or r.is_blacklisted)
+        # one query for the recipients that bounced or are blacklisted, usually none
+        recipient_ids = list({pid for partners in recipients.values() for pid in partners.ids})
+        failing = self.with_context(active_test=False).search_fetch(
+            [("id", "in", recipient_ids), "|", ("message_bounce", ">", 0), ("is_blacklisted", "=", True)], ["email"]
+        )
+        if not failing:
+            return {}
         notes = {}
         for customer in self:
             bounced = recipients.get(customer, self.browse()) & failing
