@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_date
 
 # Bounds of a level's ranges: a century of days, and amounts no ledger reaches.
 MAX_DAYS_OVERDUE = 36500
@@ -28,7 +29,14 @@ EXCLUSION_REASONS = [
     ("on_hold", "Customer on dunning hold"),
     ("min_interval", "Reminded too recently"),
     ("duplicate", "Notice of this level and date already made"),
+    ("escalation_wait", "Waiting for the next level"),
 ]
+ESCALATION_MODE_SELECTION = [
+    ("range", "By days range"),
+    ("sequential", "One level after the other"),
+]
+# a notice delivered: processed, and its email neither failed nor bounced (printed notices count)
+UNDELIVERED_STATES = ("failed", "bounced")
 
 
 def _new_summary():
@@ -47,7 +55,14 @@ def _new_summary():
         "blocked_count": 0,
         "blocked_amount": 0.0,
         "reason_notice_id": False,
+        "reason_detail": False,
     }
+
+
+def _join_details(details, limit=20):
+    """The first ``limit`` of ``details`` (sorted) in one text."""
+    details = sorted(details)
+    return "; ".join(details[:limit]) + ("; ..." if len(details) > limit else "")
 
 
 def _days_before(day, days):
@@ -125,6 +140,20 @@ class DunningLevel(models.Model):
         translate=True,
         help="Text shown on the printed notice above the list of overdue invoices.",
     )
+    escalation_mode = fields.Selection(
+        ESCALATION_MODE_SELECTION,
+        string="Escalation",
+        required=True,
+        default="range",
+        help="By days range: the items whose days overdue fall in the level's range. One level after the "
+        "other: an item reaches this level once its days overdue reach the minimum (the maximum is not "
+        "used) and its notice of the level before was delivered; the first level takes the items never "
+        "reminded.",
+    )
+    min_days_since_previous = fields.Integer(
+        string="Days Since Previous Level",
+        help="One level after the other: the days to wait after the notice of the level before was sent.",
+    )
     notice_count = fields.Integer(compute="_compute_notice_count")
 
     _sql_constraints = [
@@ -149,9 +178,19 @@ class DunningLevel(models.Model):
         for level in self:
             level.notice_count = counts.get(level, 0)
 
-    @api.constrains("min_days_overdue", "max_days_overdue", "min_amount_overdue", "max_amount_overdue")
+    @api.constrains(
+        "min_days_overdue", "max_days_overdue", "min_amount_overdue", "max_amount_overdue", "min_days_since_previous"
+    )
     def _check_ranges(self):
         for level in self:
+            if not 0 <= level.min_days_since_previous <= MAX_DAYS_OVERDUE:
+                raise ValidationError(
+                    self.env._(
+                        "Level %(level)s: the days since the previous level must be between 0 and %(max)s.",
+                        level=level.name,
+                        max=MAX_DAYS_OVERDUE,
+                    )
+                )
             if min(level.min_days_overdue, level.max_days_overdue) < 0:
                 raise ValidationError(self.env._("The days overdue of a dunning level cannot be negative."))
             if max(level.min_days_overdue, level.max_days_overdue) > MAX_DAYS_OVERDUE:
@@ -228,20 +267,22 @@ class DunningLevel(models.Model):
     # BUSINESS: selection rules
     # -------------------------------------------------------------------------
 
-    def _get_overdue_lines_domain(self, as_of_date, date_basis, partner_domain=None):
+    def _get_overdue_lines_domain(self, as_of_date, date_basis, partner_domain=None, days_bounds=True):
         """Posted receivable items with an open amount due before ``as_of_date`` whose days overdue,
         counted from ``date_basis``, fall in the level's range: invoices, sales receipts and journal
         entries such as imported opening balances alike. Working on journal items rather than invoices
         makes each instalment count on its own due date. Items of invoices in payment or blocked are
         not overdue (see ``_get_blocked_lines_domain``)."""
-        return [*self._get_selected_lines_domain(as_of_date, date_basis, partner_domain), *OPEN_TO_DUN]
+        return [*self._get_selected_lines_domain(as_of_date, date_basis, partner_domain, days_bounds), *OPEN_TO_DUN]
 
-    def _get_blocked_lines_domain(self, as_of_date, date_basis, partner_domain=None):
+    def _get_blocked_lines_domain(self, as_of_date, date_basis, partner_domain=None, days_bounds=True):
         """The items of the level's range that are not dunned: their invoice is paid and waiting for
         the bank (``in_payment``), or Odoo's payment block is on (``blocked``)."""
-        return [*self._get_selected_lines_domain(as_of_date, date_basis, partner_domain), *NOT_TO_DUN]
+        return [*self._get_selected_lines_domain(as_of_date, date_basis, partner_domain, days_bounds), *NOT_TO_DUN]
 
-    def _get_selected_lines_domain(self, as_of_date, date_basis, partner_domain=None):
+    def _get_selected_lines_domain(self, as_of_date, date_basis, partner_domain=None, days_bounds=True):
+        """The open receivable items due before ``as_of_date``; with ``days_bounds``, those whose days
+        overdue are in the level's range (its minimum only in sequential escalation)."""
         self.ensure_one()
         domain = [
             ("company_id", "=", self.company_id.id),
@@ -253,7 +294,9 @@ class DunningLevel(models.Model):
             ("date_maturity", "<", as_of_date),
         ]
         for operator, days in (("<=", self.min_days_overdue), (">=", self.max_days_overdue)):
-            if operator == ">=" and not days:
+            if not days_bounds:
+                break
+            if operator == ">=" and (not days or self.escalation_mode == "sequential"):
                 continue
             limit = _days_before(as_of_date, days)
             if date_basis == "invoice_date":  # a journal entry has no invoice date: its due date counts
@@ -338,42 +381,30 @@ class DunningLevel(models.Model):
             "amounts_due": [(row["currency"], max(row["net"], 0.0)) for row in rows if row["offset"]],
         }
 
-    def _select_customers(self, as_of_date, date_basis, partner_domain=None, picked=None):
-        """The customers this level reminds, and those it leaves out with the reason: the one selection
-        of the addon, used by the wizard. ``picked``: the customers chosen explicitly (listed even when
-        archived; reported ``no_overdue`` when nothing of theirs is overdue).
-
-        Returns ``(listed, left_out)``, both {commercial partner: summary}; a summary holds
-        ``move_line_ids`` and ``credit_move_line_ids`` (the overdue items and open credits),
-        ``invoice_count``, ``invoice_names``, ``amount_overdue`` (gross, company currency),
-        ``amount_credit``, ``amount_net``, ``amounts_due`` [(currency, amount)], ``max_days_overdue``,
-        ``blocked_count`` and ``blocked_amount`` (its disputed items left out, listed customers), and,
-        for a customer left out, ``reason`` (a key of EXCLUSION_REASONS) and ``reason_notice_id`` (the
-        notice behind ``min_interval`` or ``duplicate``).
-
-        Disputed items and items of invoices in payment or blocked are dropped before the amount range;
-        a customer on hold, reminded too recently or already given this level's notice for this date is
-        left out (``_get_customer_reasons``). Eight grouped queries at most, whatever the number of
-        customers and items: the journal items are summed in the database, not loaded as records. The
-        amount range applies to the net in ``net`` mode, to the overdue total otherwise."""
-        self.ensure_one()
-        picked = picked or self.env["res.partner"]
-        # archived customers' items too: they are reported as left out unless picked
-        move_lines = self.env["account.move.line"].with_context(active_test=False)
-        groups = move_lines._read_group(
-            self._get_overdue_lines_domain(as_of_date, date_basis, partner_domain),
-            ["partner_id", "currency_id"],
-            [
-                "amount_residual:sum",
-                "amount_residual_currency:sum",
-                "id:array_agg",
-                "move_id:count_distinct",
-                "move_name:array_agg",
-                "date_maturity:min",
-                "invoice_date:min",
-            ],
-            order="partner_id, currency_id",
+    def _read_overdue_groups(self, domain):
+        """The overdue items of ``domain`` summed per customer and currency: one grouped query."""
+        return (
+            self.env["account.move.line"]
+            .with_context(active_test=False)
+            ._read_group(
+                domain,
+                ["partner_id", "currency_id"],
+                [
+                    "amount_residual:sum",
+                    "amount_residual_currency:sum",
+                    "id:array_agg",
+                    "move_id:count_distinct",
+                    "move_name:array_agg",
+                    "date_maturity:min",
+                    "invoice_date:min",
+                ],
+                order="partner_id, currency_id",
+            )
         )
+
+    @api.model
+    def _summarize_overdue(self, groups, as_of_date, date_basis):
+        """{customer: summary} from ``_read_overdue_groups``."""
         summaries = {}
         for partner, currency, amount, amount_currency, ids, move_count, names, oldest_due, oldest_invoice in groups:
             if not partner:
@@ -386,6 +417,80 @@ class DunningLevel(models.Model):
             summary["amount_overdue"] += amount
             summary["overdue"][currency] = (amount_currency, amount)
             summary["max_days_overdue"] = max(summary["max_days_overdue"], (as_of_date - oldest).days)
+        return summaries
+
+    def _split_escalation_waits(self, domain, groups, as_of_date):
+        """Sequential escalation: ``(groups, waits)``, the ``_read_overdue_groups`` of the items of
+        ``domain`` that may move on to this level, and {customer: summary} of the customers with items
+        that may not, with ``details``: where these items are. Two grouped queries at most."""
+        if self.escalation_mode != "sequential":
+            return groups, {}
+        waiting = self._get_escalation_waits(
+            as_of_date,
+            {item_id: name for group in groups for item_id, name in zip(group[4], group[6], strict=True)},
+        )
+        if not waiting:
+            return groups, {}
+        waits = {}
+        for partner, _currency, amount, _amount_currency, ids, move_count, names, *_dates in groups:
+            waiting_ids = [item_id for item_id in ids if item_id in waiting]
+            if not partner or not waiting_ids:
+                continue
+            summary = waits.setdefault(partner, {**_new_summary(), "details": []})
+            summary["invoice_count"] += move_count
+            summary["invoice_names"].update(names)
+            summary["amount_overdue"] += amount
+            summary["details"] += [waiting[item_id] for item_id in waiting_ids]
+        return self._read_overdue_groups([*domain, ("id", "not in", list(waiting))]), waits
+
+    @api.model
+    def _get_wait_reason(self, partner, summary, picked, customer_reasons):
+        """The summary of a customer none of whose items may move on, with the reason it is left out."""
+        details = summary.pop("details")
+        if not partner.active and partner not in picked:
+            summary["reason"] = "archived"
+        elif partner in customer_reasons:
+            summary["reason"], summary["reason_notice_id"] = customer_reasons[partner]
+        else:
+            summary.update(reason="escalation_wait", reason_detail=_join_details(details))
+        return summary
+
+    def _select_customers(self, as_of_date, date_basis, partner_domain=None, picked=None, move_line_ids=None):
+        """The customers this level reminds, and those it leaves out with the reason: the one selection
+        of the addon, used by the wizard. ``picked``: the customers chosen explicitly (listed even when
+        archived; reported ``no_overdue`` when nothing of theirs is overdue). ``move_line_ids``: the
+        overdue items to list, whatever their days overdue (a run of all levels has chosen them).
+
+        Returns ``(listed, left_out)``, both {commercial partner: summary}; a summary holds
+        ``move_line_ids`` and ``credit_move_line_ids`` (the overdue items and open credits),
+        ``invoice_count``, ``invoice_names``, ``amount_overdue`` (gross, company currency),
+        ``amount_credit``, ``amount_net``, ``amounts_due`` [(currency, amount)], ``max_days_overdue``,
+        ``blocked_count`` and ``blocked_amount`` (its disputed items left out, listed customers), and,
+        for a customer left out, ``reason`` (a key of EXCLUSION_REASONS), ``reason_notice_id`` (the
+        notice behind ``min_interval`` or ``duplicate``) and ``reason_detail`` (``escalation_wait``: where
+        its items are).
+
+        Disputed items and items of invoices in payment or blocked are dropped before the amount range;
+        a customer on hold, reminded too recently or already given this level's notice for this date is
+        left out (``_get_customer_reasons``). In sequential escalation, the items not at the level before
+        this one (or not long enough) are dropped too; a customer with none left waits
+        (``escalation_wait``). Eleven grouped queries at most, whatever the number of customers and items:
+        the journal items are summed in the database, not loaded as records. The amount range applies to
+        the net in ``net`` mode, to the overdue total otherwise."""
+        self.ensure_one()
+        picked = picked or self.env["res.partner"]
+        # archived customers' items too: they are reported as left out unless picked
+        move_lines = self.env["account.move.line"].with_context(active_test=False)
+        days_bounds = move_line_ids is None
+        domain = self._get_overdue_lines_domain(as_of_date, date_basis, partner_domain, days_bounds)
+        if not days_bounds:
+            domain.append(("id", "in", move_line_ids))
+
+        groups = self._read_overdue_groups(domain)
+        # sequential escalation: the items not at the level before, or not for long enough, wait
+        groups, waits = self._split_escalation_waits(domain, groups, as_of_date) if days_bounds else (groups, {})
+        summaries = self._summarize_overdue(groups, as_of_date, date_basis)
+        waits = {partner: summary for partner, summary in waits.items() if partner not in summaries}
         blocked = {
             partner: (count, amount)
             for partner, count, amount in move_lines._read_group(
@@ -393,7 +498,7 @@ class DunningLevel(models.Model):
                 ["partner_id"],
                 ["__count", "amount_residual:sum"],
             )
-            if partner and partner not in summaries
+            if partner and partner not in summaries and partner not in waits
         }
         if summaries:  # disputed items of the customers listed: a note on their line
             for partner, count, amount in move_lines._read_group(
@@ -406,7 +511,7 @@ class DunningLevel(models.Model):
                 ["__count", "amount_residual:sum"],
             ):
                 summaries[partner].update(blocked_count=count, blocked_amount=amount)
-        customer_reasons = self._get_customer_reasons(as_of_date, [*summaries, *blocked])
+        customer_reasons = self._get_customer_reasons(as_of_date, [*summaries, *blocked, *waits])
         handling = self.credit_handling
         if summaries and handling != "ignore":
             for partner, currency, amount, amount_currency, ids in move_lines._read_group(
@@ -444,6 +549,8 @@ class DunningLevel(models.Model):
             left_out[partner]["reason"], left_out[partner]["reason_notice_id"] = customer_reasons.get(
                 partner, ("all_blocked", False)
             )
+        for partner, summary in waits.items():
+            left_out[partner] = self._get_wait_reason(partner, summary, picked, customer_reasons)
         for partner in picked.commercial_partner_id:
             if partner not in listed and partner not in left_out:
                 left_out[partner] = {**_new_summary(), "reason": "no_overdue"}
@@ -509,6 +616,181 @@ class DunningLevel(models.Model):
         for partner in on_hold.with_env(self.env):
             reasons[partner] = ("on_hold", False)
         return reasons
+
+    # -------------------------------------------------------------------------
+    # BUSINESS: escalation
+    # -------------------------------------------------------------------------
+
+    def _get_escalation_levels(self):
+        """The levels an item climbs, in order: the active levels of the level's company."""
+        self.ensure_one()
+        levels = self.search([("company_id", "=", self.company_id.id)])
+        return levels if self in levels else (levels | self).sorted()
+
+    def _get_escalation_reached(self, levels, item_ids):
+        """{item id: (index in ``levels`` of the highest level it was delivered at, date sent)} for the
+        items of ``item_ids`` delivered once at least: one grouped query over the notices' items."""
+        if not item_ids:
+            return {}
+        position = {level.id: index for index, level in enumerate(levels)}
+        reached = {}
+        # sudo: the company's notices decide, whoever runs the wizard
+        for item, level, date_sent in (
+            self.env["dunning.notice.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("move_line_id", "in", list(item_ids)),
+                    ("line_type", "=", "overdue"),
+                    ("notice_id.state", "=", "done"),
+                    ("notice_id.delivery_state", "not in", UNDELIVERED_STATES),
+                ],
+                ["move_line_id", "level_id"],
+                ["date_sent:max"],
+            )
+        ):
+            index = position.get(level.id)
+            if index is not None and index >= reached.get(item.id, (-1, None))[0]:
+                reached[item.id] = (index, date_sent)
+        return reached
+
+    @api.model
+    def _get_escalation_next(self, levels, reached, as_of_date):
+        """(index of the level an item may move on to, the first date it may) from ``reached``, its
+        ``(index, date sent)`` or None when never delivered; the index is past the last level when the
+        item has reached the last one."""
+        if not reached:
+            return 0, as_of_date
+        index, date_sent = reached
+        if index + 1 >= len(levels):
+            return index + 1, None
+        return index + 1, (date_sent or as_of_date) + timedelta(days=levels[index + 1].min_days_since_previous)
+
+    def _get_escalation_waits(self, as_of_date, names):
+        """{item id: where it is} for the items of ``names`` ({item id: name}) that may not move on to
+        this level at ``as_of_date``: not delivered at the level before it (or, for the first level,
+        reminded already), or not long enough ago."""
+        self.ensure_one()
+        levels = self._get_escalation_levels()
+        position = list(levels).index(self)
+        reached = self._get_escalation_reached(levels, names)
+        waiting = {}
+        for item_id, name in names.items():
+            next_index, next_date = self._get_escalation_next(levels, reached.get(item_id), as_of_date)
+            if next_index == position and next_date <= as_of_date:
+                continue
+            waiting[item_id] = self._get_escalation_wait_detail(
+                levels, name, reached.get(item_id), next_index, next_date
+            )
+        return waiting
+
+    def _get_escalation_wait_detail(self, levels, name, reached, next_index, next_date):
+        if not reached:
+            return self.env._("%(item)s: never reminded, starts at %(level)s", item=name, level=levels[0].name)
+        level = levels[reached[0]].name
+        if next_date is None:
+            return self.env._("%(item)s: at %(level)s, the last level", item=name, level=level)
+        return self.env._(
+            "%(item)s: at %(level)s, moves on to %(next)s from %(date)s",
+            item=name,
+            level=level,
+            next=levels[next_index].name,
+            date=format_date(self.env, next_date),
+        )
+
+    @api.model
+    def _select_customers_all_levels(self, company, as_of_date, date_basis, partner_domain=None, picked=None):
+        """A run of all levels: each customer is given the highest level one of its overdue items is
+        eligible for (sequential levels: the level after the one the item was delivered at, once its
+        days overdue reach it and it waited long enough; levels by days range: the range holds the
+        customer's oldest item) and listed by that level's rules with all its overdue items.
+
+        Returns ``(listed, left_out)`` as ``_select_customers`` does, each summary with its ``level``.
+        Three grouped queries, then those of ``_select_customers`` per level found: constant whatever
+        the number of customers."""
+        levels = self.search([("company_id", "=", company.id)])
+        picked = picked or self.env["res.partner"]
+        if not levels:
+            return {}, {}
+        move_lines = self.env["account.move.line"].with_context(active_test=False)
+        groups = move_lines._read_group(
+            levels[0]._get_overdue_lines_domain(as_of_date, date_basis, partner_domain, days_bounds=False),
+            ["partner_id", "date_maturity:day", "invoice_date:day"],
+            ["id:array_agg", "move_name:array_agg", "amount_residual:sum"],
+        )
+        customers = self._get_all_levels_customers(levels, groups, as_of_date, date_basis)
+        by_level, listed, left_out = {}, {}, {}
+        for partner, customer in customers.items():
+            for index, level in enumerate(levels):
+                if (
+                    level.escalation_mode == "range"
+                    and level.min_days_overdue <= customer["days"]
+                    and (not level.max_days_overdue or customer["days"] <= level.max_days_overdue)
+                ):
+                    customer["best"] = max(customer["best"], index)
+            if customer["best"] >= 0:
+                by_level.setdefault(levels[customer["best"]], {})[partner] = customer["ids"]
+                continue
+            left_out[partner] = {
+                **_new_summary(),
+                "invoice_count": len(customer["names"]),
+                "invoice_names": ", ".join(sorted(customer["names"])),
+                "amount_overdue": customer["amount"],
+                "max_days_overdue": customer["days"],
+                "reason": "escalation_wait" if customer["details"] else "no_overdue",
+                "reason_detail": _join_details(customer["details"]) or False,
+                "level": self.browse(),
+            }
+        for level, partner_items in by_level.items():
+            partner_ids = [partner.id for partner in partner_items]
+            level_listed, level_left_out = level._select_customers(
+                as_of_date,
+                date_basis,
+                [*(partner_domain or []), ("id", "in", partner_ids)],
+                picked=picked.filtered(lambda p, ids=partner_ids: p.commercial_partner_id.id in ids),
+                move_line_ids=[item_id for ids in partner_items.values() for item_id in ids],
+            )
+            for result, found in ((listed, level_listed), (left_out, level_left_out)):
+                for partner, summary in found.items():
+                    result[partner] = {**summary, "level": level}
+        for partner in picked.commercial_partner_id:
+            if partner not in listed and partner not in left_out:
+                left_out[partner] = {**_new_summary(), "reason": "no_overdue", "level": self.browse()}
+        return listed, left_out
+
+    def _get_all_levels_customers(self, levels, groups, as_of_date, date_basis):
+        """{customer: {ids, names, amount, days, best, details}} from the overdue items ``groups`` (per
+        customer and dates): ``best`` the index of the highest sequential level one of its items may
+        move on to (-1: none), ``details`` where the others are. One grouped query."""
+        reached = self._get_escalation_reached(levels, [item_id for group in groups for item_id in group[3]])
+        sequential = any(level.escalation_mode == "sequential" for level in levels)
+        customers = {}
+        for partner, due, invoice_date, ids, names, amount in groups:
+            if not partner:
+                continue
+            days = (as_of_date - (invoice_date if date_basis == "invoice_date" and invoice_date else due)).days
+            customer = customers.setdefault(
+                partner, {"ids": [], "names": set(), "amount": 0.0, "days": 0, "best": -1, "details": []}
+            )
+            customer["ids"] += ids
+            customer["names"].update(names)
+            customer["amount"] += amount
+            customer["days"] = max(customer["days"], days)
+            for item_id, name in zip(ids, names, strict=True):
+                next_index, next_date = self._get_escalation_next(levels, reached.get(item_id), as_of_date)
+                level = levels[next_index] if next_index < len(levels) else None
+                if (
+                    level
+                    and level.escalation_mode == "sequential"
+                    and days >= level.min_days_overdue
+                    and next_date <= as_of_date
+                ):
+                    customer["best"] = max(customer["best"], next_index)
+                elif sequential:
+                    customer["details"].append(
+                        levels[0]._get_escalation_wait_detail(levels, name, reached.get(item_id), next_index, next_date)
+                    )
+        return customers
 
     # -------------------------------------------------------------------------
     # DEFAULT DATA

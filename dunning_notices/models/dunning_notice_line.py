@@ -14,6 +14,9 @@ class DunningNoticeLine(models.Model):
         [("overdue", "Overdue"), ("credit", "Open Credit")], string="Type", required=True, default="overdue"
     )
     company_id = fields.Many2one(related="notice_id.company_id", store=True, index=True)
+    # not stored: the escalation groups the items by the level and send date of their notices
+    level_id = fields.Many2one(related="notice_id.level_id")
+    date_sent = fields.Date(related="notice_id.date_sent")
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
     move_line_id = fields.Many2one("account.move.line", string="Journal Item", index=True, ondelete="set null")
     move_id = fields.Many2one("account.move", string="Invoice", required=True, index=True, ondelete="restrict")

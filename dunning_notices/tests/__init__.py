@@ -12,3 +12,4 @@ from . import test_dunning_notice_mail
 from . import test_i18n
 from . import test_dunning_notice_bounce
 from . import test_dunning_discipline
+from . import test_dunning_escalation

@@ -60,9 +60,9 @@ class DunningNoticeSend(models.TransientModel):
     level_id = fields.Many2one(
         "dunning.level",
         string="Dunning Level",
-        required=True,
         check_company=True,
         domain="[('company_id', '=', company_id)]",
+        help="Empty: all levels, each customer given the highest level its overdue items are eligible for.",
     )
 
     # Customer filters
@@ -280,9 +280,14 @@ class DunningNoticeSend(models.TransientModel):
         if self.state == "sent":
             raise UserError(self.env._("These notices were already sent; open the wizard again for a new run."))
         picked = self._get_picked_partners()  # refuses unusable customers before anything reads them
-        listed, left_out = self.level_id._select_customers(
-            self.as_of_date, self.date_basis, self._get_partner_domain(), picked=picked
-        )
+        if self.level_id:
+            listed, left_out = self.level_id._select_customers(
+                self.as_of_date, self.date_basis, self._get_partner_domain(), picked=picked
+            )
+        else:
+            listed, left_out = self.env["dunning.level"]._select_customers_all_levels(
+                self.company_id, self.as_of_date, self.date_basis, self._get_partner_domain(), picked=picked
+            )
         # one query for the names (the order of the list) and emails of all the customers found
         partners = (
             self.env["res.partner"]
@@ -299,6 +304,8 @@ class DunningNoticeSend(models.TransientModel):
             rows.append(
                 {
                     "partner_id": partner.id,
+                    "level_id": (summary.get("level") or self.level_id).id or None,
+                    "exclusion_info": summary.get("reason_detail") or None,
                     "move_line_ids_data": summary["move_line_ids"],
                     "credit_move_line_ids_data": summary["credit_move_line_ids"],
                     "invoice_count": summary["invoice_count"],
@@ -321,7 +328,7 @@ class DunningNoticeSend(models.TransientModel):
             )
         self.env["dunning.notice.send.line"]._replace_lines(self, rows)
         self.filters_applied = True
-        self._write_run({"applied_credit_handling": self.level_id.credit_handling})
+        self._write_run({"applied_credit_handling": self.level_id.credit_handling or False})
         return self._reopen()
 
     def action_send(self):
@@ -339,7 +346,7 @@ class DunningNoticeSend(models.TransientModel):
         if not lines:
             raise UserError(self.env._("Tick Print or Email for at least one customer."))
         lines._check_email_recipients()
-        if lines.filtered("to_email") and not self.mail_template_id:
+        if lines.filtered(lambda line: line.to_email and not (self.mail_template_id or line.level_id.mail_template_id)):
             raise UserError(self.env._("Choose an email template to email the notices."))
         # No "created" log, follower or tracking: thousands of notices per run, their story is the
         # customer's. sudo: users have no create right on notices, which only runs make; the notices'
@@ -371,7 +378,7 @@ class DunningNoticeSend(models.TransientModel):
             .search(
                 [
                     ("partner_id", "in", partners.ids),
-                    ("level_id", "=", self.level_id.id),
+                    ("level_id", "in", (self.level_id or self.line_ids.level_id).ids),
                     ("as_of_date", "=", self.as_of_date),
                     ("state", "not in", ("cancel", "error")),
                 ]
@@ -380,7 +387,7 @@ class DunningNoticeSend(models.TransientModel):
         return self.env._(
             "Another run already made the %(level)s notice as of %(date)s for %(customers)s: nothing was "
             "sent. Apply the filters again to list the customers still to remind.",
-            level=self.level_id.name,
+            level=self.level_id.name or self.env._("All levels"),
             date=format_date(self.env, self.as_of_date),
             customers=", ".join(sorted(existing.partner_id.mapped("display_name"))) or "-",
         )

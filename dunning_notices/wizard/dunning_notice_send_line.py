@@ -18,6 +18,8 @@ class DunningNoticeSendLine(models.TransientModel):
     company_id = fields.Many2one(related="wizard_id.company_id")
     currency_id = fields.Many2one(related="wizard_id.currency_id")
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True)
+    # the level of the customer's notice: the wizard's, or the one a run of all levels found for it
+    level_id = fields.Many2one("dunning.level", readonly=True)
     # What Apply Filters found, written with the line: the list of thousands of customers opens
     # without loading their journal items. A list of ids rather than a many2many: one row per customer.
     move_line_ids_data = fields.Json(string="Overdue Item IDs", readonly=True)
@@ -32,6 +34,8 @@ class DunningNoticeSendLine(models.TransientModel):
     excluded = fields.Boolean(string="Left Out", readonly=True)
     exclusion_reason = fields.Selection(EXCLUSION_REASONS, string="Reason", readonly=True)
     exclusion_detail = fields.Char(string="Detail", compute="_compute_exclusion_detail")
+    # what the selection found behind the reason (escalation_wait: the level of each item)
+    exclusion_info = fields.Char(readonly=True)
     # the notice behind the reason: the last one for min_interval, the one already made for duplicate
     exclusion_notice_id = fields.Many2one("dunning.notice", string="Earlier Notice", readonly=True)
     # the customer's disputed items left out of the run (company currency)
@@ -99,7 +103,7 @@ class DunningNoticeSendLine(models.TransientModel):
     def _get_exclusion_detail(self):
         """The amounts and dates behind the reason a customer is left out, in the user's words."""
         self.ensure_one()
-        level = self.wizard_id.level_id
+        level = self.level_id or self.wizard_id.level_id
 
         def money(amount):
             return tools.format_amount(self.env, amount, self.currency_id)
@@ -160,6 +164,8 @@ class DunningNoticeSendLine(models.TransientModel):
                 days=(self.wizard_id.as_of_date - notice.date_sent).days if notice.date_sent else 0,
                 min=self.wizard_id.company_id.dunning_min_interval_days,
             )
+        if reason == "escalation_wait":
+            return self.env._("No item may move on to this level yet: %(items)s", items=self.exclusion_info or "-")
         if reason == "no_overdue":
             return self.env._(
                 "No item overdue in the level's days range as of %(date)s.", date=self.wizard_id.as_of_date
@@ -204,18 +210,21 @@ class DunningNoticeSendLine(models.TransientModel):
                 """
                 WITH new_line AS (
                     INSERT INTO dunning_notice_send_line (
-                        wizard_id, sequence, partner_id, move_line_ids_data, credit_move_line_ids_data,
+                        wizard_id, sequence, partner_id, level_id, exclusion_info,
+                        move_line_ids_data, credit_move_line_ids_data,
                         invoice_count, invoice_names, amount_overdue, amount_credit, amount_net,
                         amounts_by_currency_data, max_days_overdue, excluded, exclusion_reason, exclusion_notice_id,
                         disputed_count, disputed_amount, to_print, to_email,
                         delivery_note, create_uid, create_date, write_uid, write_date)
-                    SELECT %(wizard)s, r.sequence, r.partner_id, r.move_line_ids_data, r.credit_move_line_ids_data,
+                    SELECT %(wizard)s, r.sequence, r.partner_id, r.level_id, r.exclusion_info,
+                           r.move_line_ids_data, r.credit_move_line_ids_data,
                            r.invoice_count, r.invoice_names, r.amount_overdue, r.amount_credit, r.amount_net,
                            r.amounts_by_currency_data, r.max_days_overdue, r.excluded, r.exclusion_reason,
                            r.exclusion_notice_id, r.disputed_count, r.disputed_amount,
                            r.to_print, r.to_email, r.delivery_note, %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
-                           sequence int, partner_id int, move_line_ids_data jsonb, credit_move_line_ids_data jsonb,
+                           sequence int, partner_id int, level_id int, exclusion_info varchar,
+                           move_line_ids_data jsonb, credit_move_line_ids_data jsonb,
                            invoice_count int, invoice_names varchar, amount_overdue numeric, amount_credit numeric,
                            amount_net numeric, amounts_by_currency_data jsonb, max_days_overdue int, excluded bool,
                            exclusion_reason varchar, exclusion_notice_id int, disputed_count int,
@@ -286,9 +295,16 @@ class DunningNoticeSendLine(models.TransientModel):
             recipients = line.recipient_ids
             for email in line._split_extra_emails():
                 recipients |= extra_partners.get(email, self.env["res.partner"])
+            wizard_vals = vals_by_wizard[line.wizard_id]
+            level = line.level_id or line.wizard_id.level_id
             vals_list.append(
                 {
-                    **vals_by_wizard[line.wizard_id],
+                    **wizard_vals,
+                    # a run of all levels: the line's level, its templates unless the run chose others
+                    "level_id": level.id,
+                    "credit_handling": line.wizard_id.applied_credit_handling or level.credit_handling,
+                    "report_id": wizard_vals["report_id"] or level.report_id.id,
+                    "mail_template_id": wizard_vals["mail_template_id"] or level.mail_template_id.id,
                     "partner_id": line.partner_id.id,
                     "to_print": line.to_print,
                     "to_email": line.to_email,
