@@ -162,5 +162,11 @@ class DunningTestCommon(AccountTestInvoicingCommon, MailCommon):
             action = wizard.action_send()
         return wizard, action
 
+    def _line(self, wizard, partner):
+        """The wizard line of ``partner``, listed or left out."""
+        lines = (wizard.line_ids | wizard.excluded_line_ids).filtered(lambda line: line.partner_id == partner)
+        self.assertEqual(len(lines), 1, f"{partner.name} is on one line")
+        return lines
+
     def _lines_by_partner(self, wizard):
         return {line.partner_id: line for line in wizard.line_ids}

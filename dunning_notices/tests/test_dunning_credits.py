@@ -47,11 +47,6 @@ class TestDunningCredits(DunningTestCommon):
             form.partner_ids.add(partner)
         return self._apply(form)
 
-    def _line(self, wizard, partner):
-        lines = (wizard.line_ids | wizard.excluded_line_ids).filtered(lambda line: line.partner_id == partner)
-        self.assertEqual(len(lines), 1, f"{partner.name} is on one line")
-        return lines
-
     def _send_line(self, wizard, partner):
         """Send the notice of ``partner`` alone, printed (its PDF renders as HTML in tests)."""
         with Form(wizard) as wizard_form:

@@ -64,11 +64,6 @@ class TestDunningEscalation(DunningTestCommon):
             form.partner_ids.add(partner)
         return self._apply(form)
 
-    def _line(self, wizard, partner):
-        lines = (wizard.line_ids | wizard.excluded_line_ids).filtered(lambda line: line.partner_id == partner)
-        self.assertEqual(len(lines), 1, f"{partner.name} is on one line")
-        return lines
-
     def _send_run(self, as_of_date, level=None, partners=None, email=False):
         """Run and send at ``as_of_date`` (that day): the notices made."""
         with freeze_time(as_of_date):
