@@ -455,6 +455,30 @@ class DunningLevel(models.Model):
             summary.update(reason="escalation_wait", reason_detail=_join_details(details))
         return summary
 
+    def _get_blocked_by_partner(self, domain, summaries, waits):
+        """The items not dunned (in payment, blocked, disputed) of ``domain``, by customer and document, in
+        one scan: {customer: (count, amount)} for the customers with nothing else overdue (neither in
+        ``summaries`` nor in ``waits``); the disputed items of the customers listed are added to their
+        summary (``blocked_count``, ``blocked_amount``: a note on their line)."""
+        groups = (
+            self.env["account.move.line"]
+            .with_context(active_test=False)
+            ._read_group(domain, ["partner_id", "move_id"], ["__count", "amount_residual:sum"])
+        )
+        disputed = self.env["account.move"].browse({move.id for _p, move, _c, _a in groups}).filtered("dunning_blocked")
+        blocked = {}
+        for partner, move, count, amount in groups:
+            if not partner or partner in waits:
+                continue
+            if partner in summaries:
+                if move in disputed:
+                    summaries[partner]["blocked_count"] += count
+                    summaries[partner]["blocked_amount"] += amount
+                continue
+            total_count, total_amount = blocked.get(partner, (0, 0.0))
+            blocked[partner] = (total_count + count, total_amount + amount)
+        return blocked
+
     def _select_customers(self, as_of_date, date_basis, partner_domain=None, picked=None, move_line_ids=None):
         """The customers this level reminds, and those it leaves out with the reason: the one selection
         of the addon, used by the wizard. ``picked``: the customers chosen explicitly (listed even when
@@ -491,26 +515,9 @@ class DunningLevel(models.Model):
         groups, waits = self._split_escalation_waits(domain, groups, as_of_date) if days_bounds else (groups, {})
         summaries = self._summarize_overdue(groups, as_of_date, date_basis)
         waits = {partner: summary for partner, summary in waits.items() if partner not in summaries}
-        blocked = {
-            partner: (count, amount)
-            for partner, count, amount in move_lines._read_group(
-                self._get_blocked_lines_domain(as_of_date, date_basis, partner_domain),
-                ["partner_id"],
-                ["__count", "amount_residual:sum"],
-            )
-            if partner and partner not in summaries and partner not in waits
-        }
-        if summaries:  # disputed items of the customers listed: a note on their line
-            for partner, count, amount in move_lines._read_group(
-                [
-                    *self._get_selected_lines_domain(as_of_date, date_basis, partner_domain),
-                    ("move_id.dunning_blocked", "=", True),
-                    ("partner_id", "in", [partner.id for partner in summaries]),
-                ],
-                ["partner_id"],
-                ["__count", "amount_residual:sum"],
-            ):
-                summaries[partner].update(blocked_count=count, blocked_amount=amount)
+        blocked = self._get_blocked_by_partner(
+            self._get_blocked_lines_domain(as_of_date, date_basis, partner_domain), summaries, waits
+        )
         customer_reasons = self._get_customer_reasons(as_of_date, [*summaries, *blocked, *waits])
         handling = self.credit_handling
         if summaries and handling != "ignore":
