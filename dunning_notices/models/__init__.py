@@ -1,6 +1,7 @@
 from . import res_company
 from . import res_config_settings
 from . import dunning_level
+from . import dunning_level_selection
 from . import dunning_notice
 from . import dunning_notice_line
 from . import res_partner

@@ -89,6 +89,19 @@ class DunningTestCommon(AccountTestInvoicingCommon, MailCommon):
         )
 
     @classmethod
+    def _create_level_all(cls):
+        """A level of every overdue item, whatever its days or amount."""
+        return cls.env["dunning.level"].create(
+            {
+                "name": "All overdue",
+                "sequence": 0,
+                "min_days_overdue": 1,
+                "report_id": cls.env.ref("dunning_notices.action_report_dunning_notice").id,
+                "mail_template_id": cls.env.ref("dunning_notices.mail_template_dunning_level_1").id,
+            }
+        )
+
+    @classmethod
     def _invoice(cls, partner, invoice_date, amount, due=None, currency=None, payment_term=None, post=True):
         vals = {
             "move_type": "out_invoice",

@@ -15,15 +15,7 @@ class TestDunningCredits(DunningTestCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.level_all = cls.env["dunning.level"].create(
-            {
-                "name": "All overdue",
-                "sequence": 0,
-                "min_days_overdue": 1,
-                "report_id": cls.env.ref("dunning_notices.action_report_dunning_notice").id,
-                "mail_template_id": cls.env.ref("dunning_notices.mail_template_dunning_level_1").id,
-            }
-        )
+        cls.level_all = cls._create_level_all()
 
     def _payment(self, partner, amount, pay_date, currency=None):
         """A customer payment received and posted, matched to no invoice."""

@@ -17,15 +17,7 @@ class TestDunningDiscipline(DunningTestCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.level_all = cls.env["dunning.level"].create(
-            {
-                "name": "All overdue",
-                "sequence": 0,
-                "min_days_overdue": 1,
-                "report_id": cls.env.ref("dunning_notices.action_report_dunning_notice").id,
-                "mail_template_id": cls.env.ref("dunning_notices.mail_template_dunning_level_1").id,
-            }
-        )
+        cls.level_all = cls._create_level_all()
         cls.internal_user = new_test_user(
             cls.env,
             login="dunning_internal",
