@@ -8,7 +8,9 @@ Builds (once per size, then reused) a throwaway database with the addon and a de
 N customers (companies and individuals, some tagged, some with invoice-address contacts), K posted
 invoices each dated over the 180 days before a fixed as-of date, some partially paid, some with
 instalments, a few in EUR; for about a tenth of the customers open credits (credit notes, payments not
-matched yet), for every fiftieth an opening-balance journal entry. Then runs the main job as an
+matched yet), for every fiftieth an opening-balance journal entry; about 3% of the customers on hold
+and 3% with a disputed invoice, and before each run about 5% given a notice 5 or 15 days before the
+as-of date (the company's minimum interval: 10 days). Then runs the main job as an
 accountant would and prints, per stage, the wall time, the SQL queries, the peak memory of the process
 and the records produced.
 """
@@ -32,6 +34,10 @@ ADDON = "dunning_notices"
 # Set once the open credits and opening balances are in the ledger: databases seeded before them get
 # them in a top-up step rather than a full reseed.
 CREDITS_MARKER = "dunning_bench.credits_seeded"
+# Set once the holds and disputes of the collections rules are in the ledger (same top-up way).
+DISCIPLINE_MARKER = "dunning_bench.discipline_seeded"
+# The company's minimum interval between two notices during the bench (the rules on, as in production).
+MIN_INTERVAL_DAYS = 10
 
 
 def parse_args():
@@ -334,6 +340,27 @@ class Stages:
 
 
 # What the web client reads when the wizard reopens with its lines: the list's first 40 rows and the totals.
+LINE_FORM_SPEC = {
+    "partner_id": {"fields": {"display_name": {}}},
+    "last_notice_info": {},
+    "selected_amount_overdue": {},
+    "selected_amount_net": {},
+    "disputed_note": {},
+    "overdue_item_ids": {
+        "fields": {
+            "selected": {},
+            "date": {},
+            "date_maturity": {},
+            "days_overdue": {},
+            "amount_residual_currency": {},
+            "amount_residual": {},
+            "move_id": {"fields": {"display_name": {}}},
+            "currency_id": {"fields": {}},
+        },
+    },
+    "credit_item_ids": {"fields": {"move_id": {"fields": {"display_name": {}}}, "amount_residual_currency": {}}},
+}
+
 WIZARD_FORM_SPEC = {
     "state": {},
     "filters_applied": {},
@@ -356,6 +383,9 @@ WIZARD_FORM_SPEC = {
             "extra_emails": {},
             "to_print": {},
             "to_email": {},
+            "delivery_note": {},
+            "disputed_note": {},
+            "last_notice_info": {},
         },
     },
     "excluded_line_ids": {
@@ -371,6 +401,86 @@ WIZARD_FORM_SPEC = {
         },
     },
 }
+
+
+def seed_discipline(env, args):
+    """Top-up (once per database, marked by DISCIPLINE_MARKER): about 3% of the customers on hold (half
+    of them until a date after the as-of date), about 3% with one open invoice disputed."""
+    rng = random.Random(args.seed * 2003 + 17)
+    partners = env["res.partner"].search([("ref", "=like", "B%"), ("parent_id", "=", False)], order="ref")
+    on_hold, disputed = env["res.partner"], env["account.move"]
+    for partner in partners:
+        draw = rng.random()
+        if draw < 0.03:
+            on_hold |= partner
+        elif draw < 0.06:
+            disputed |= partner
+    for index, partner in enumerate(on_hold):
+        partner.write(
+            {
+                "dunning_hold": True,
+                "dunning_hold_reason": "Payment plan agreed",
+                "dunning_hold_until": AS_OF + timedelta(days=30) if index % 2 else False,
+            }
+        )
+    invoices = env["account.move"].search(
+        [
+            ("partner_id", "in", disputed.ids),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ],
+        order="partner_id, invoice_date_due, id",
+    )
+    chosen = env["account.move"].concat(*(moves[0] for moves in invoices.grouped("partner_id").values()))
+    chosen._dunning_set_dispute("Bench: quantity disputed")
+    env["ir.config_parameter"].set_param(DISCIPLINE_MARKER, f"seed={args.seed}")
+    env.cr.commit()
+    print(f"  {len(on_hold)} customers on hold, {len(chosen)} invoices disputed", flush=True)
+
+
+def seed_earlier_notices(env):
+    """Before each run (the previous run's notices are removed): every twentieth customer with overdue
+    items was given a notice of the first level, 5 days (alternately 15 days) before the as-of date."""
+    level = env.ref("dunning_notices.dunning_level_1")
+    items = env["account.move.line"]._read_group(
+        [
+            ("account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+            ("amount_residual", ">", 0),
+            ("date_maturity", "<", AS_OF),
+            ("partner_id.ref", "=like", "B%"),
+        ],
+        ["partner_id"],
+        ["id:min"],
+        order="partner_id",
+    )
+    chosen = items[::20]
+    notices = (
+        env["dunning.notice"]
+        .with_context(tracking_disable=True)
+        .create(
+            [
+                {
+                    "company_id": level.company_id.id,
+                    "partner_id": partner.id,
+                    "level_id": level.id,
+                    "as_of_date": AS_OF - timedelta(days=5 if index % 2 else 15),
+                    "date_basis": "due_date",
+                    "report_id": level.report_id.id,
+                    "mail_template_id": level.mail_template_id.id,
+                    "to_print": True,
+                    "move_line_ids_data": [item_id],
+                }
+                for index, (partner, item_id) in enumerate(chosen)
+            ]
+        )
+    )
+    for notice in notices:
+        notice._write_state({"state": "done", "date_sent": notice.as_of_date})
+    level.company_id.dunning_min_interval_days = MIN_INTERVAL_DAYS
+    return notices
 
 
 def run_wizard(env, level, partners=None):
@@ -424,6 +534,9 @@ def main():
             t0 = time.perf_counter()
             seed_credits(env, args)
             print(f"  added in {time.perf_counter() - t0:.0f} s", flush=True)
+        if not env["ir.config_parameter"].get_param(DISCIPLINE_MARKER):
+            print(f"adding holds and disputes to {db}...", flush=True)
+            seed_discipline(env, args)
         accountant = env["res.users"].search([("login", "=", "bench_accountant")])
         for key in ("web.base.url", "report.url"):
             env["ir.config_parameter"].set_param(key, f"http://127.0.0.1:{port}")
@@ -443,6 +556,7 @@ def main():
                 "attach_notice_pdf": False,
             }
         )
+        earlier = seed_earlier_notices(env)
         env.cr.commit()
         invoices = env["account.move"].search_count([("move_type", "=", "out_invoice"), ("state", "=", "posted")])
         open_credits = env["account.move.line"].search_count(
@@ -450,7 +564,8 @@ def main():
         )
         print(
             f"{db}: {args.customers} customers, {invoices} posted invoices, {open_credits} open credit items; "
-            f"{len(previous)} old notices removed"
+            f"{len(previous)} old notices removed, {len(earlier)} earlier notices made; "
+            f"minimum interval {MIN_INTERVAL_DAYS} days"
         )
 
         uenv = api.Environment(cr, accountant.id, {"lang": "en_US", "tz": "UTC"})
@@ -463,6 +578,12 @@ def main():
             data = wizard.web_read(WIZARD_FORM_SPEC)[0]
             info_read["lines read"] = sum(1 for line in data["line_ids"] + data["excluded_line_ids"] if len(line) > 1)
             info_read["total"] = f"{data['amount_net']:.2f}"
+        with stages.stage("1c. open a customer's items") as info_items:
+            line = wizard.line_ids.sorted(lambda line: -len(line.move_line_ids_data or []))[0]
+            line.action_open_items()
+            data = line.web_read(LINE_FORM_SPEC)[0]
+            info_items["items"] = len(data["overdue_item_ids"]) + len(data["credit_item_ids"])
+        env.cr.commit()
         info["customers"] = len(wizard.line_ids)
         reasons = Counter(wizard.excluded_line_ids.mapped("exclusion_reason"))
         info["left out"] = len(wizard.excluded_line_ids)

@@ -1,10 +1,12 @@
 # pylint: disable=invalid-commit
 # These tests commit on connections of their own on purpose: two workers only see committed notices.
 # Everything they commit is removed at the end of each test.
+import threading
 from contextlib import closing
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
+from odoo.exceptions import UserError
 from odoo.sql_db import db_connect
 from odoo.tests import tagged
 
@@ -19,7 +21,7 @@ class TestQueueConcurrency(BaseCommon):
     def _committed_env(self, cr):
         return api.Environment(cr, SUPERUSER_ID, {"tz": "UTC"})
 
-    def _setup_queue(self, count):
+    def _setup_queue(self, count, notices=True):
         with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
             env = self._committed_env(cr)
             level = env.ref("dunning_notices.dunning_level_1")
@@ -49,6 +51,9 @@ class TestQueueConcurrency(BaseCommon):
                 line.partner_id: line.id
                 for line in invoices.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
             }
+            if not notices:
+                cr.commit()
+                return partners.ids, []
             notices = env["dunning.notice"].create(
                 [
                     {
@@ -202,4 +207,50 @@ class TestQueueConcurrency(BaseCommon):
                 self.assertEqual(set(notices.mapped("state")), {"done"})
                 self.assertEqual(self._dunning_message_count(cr, partner_ids), 6)
         finally:
+            self._cleanup(partner_ids, notice_ids)
+
+    def test_two_wizards_on_two_connections_make_one_notice(self):
+        """Two accountants apply the same level, date and customer, then send at the same moment: the
+        second waits for the first's transaction and is told, by name, that the notice exists."""
+        partner_ids, _notice_ids = self._setup_queue(1, notices=False)
+        try:
+            with (
+                closing(db_connect(self.env.cr.dbname).cursor()) as cr_a,
+                closing(db_connect(self.env.cr.dbname).cursor()) as cr_b,
+            ):
+                cr_b.execute("SET lock_timeout = '20s'")  # a bug would make B fail, not hang
+                wizards = []
+                for cr in (cr_a, cr_b):
+                    env = self._committed_env(cr)
+                    wizard = env["dunning.notice.send"].create(
+                        {
+                            "date_mode": "custom",
+                            "as_of_date": "2026-06-10",  # 8 days overdue: the first level
+                            "level_id": env.ref("dunning_notices.dunning_level_1").id,
+                            "partner_ids": [Command.set(partner_ids)],
+                        }
+                    )
+                    wizard.action_apply_filters()
+                    self.assertEqual(wizard.line_ids.partner_id.ids, partner_ids)
+                    wizard.line_ids.write({"to_print": False, "to_email": True})
+                    wizards.append(wizard)
+                wizards[0].action_send()  # A's notice is made; A's transaction is still open...
+                committer = threading.Timer(1.0, cr_a.commit)
+                committer.start()
+                # ...B's waits on the unique index until A commits, then is refused in words
+                with self.assertRaisesRegex(UserError, "Another run already made .* Concurrent 0"):
+                    wizards[1].action_send()
+                committer.join()
+                self.assertEqual(wizards[1].state, "draft")
+                cr_b.rollback()
+            with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+                cr.execute("SELECT id, state FROM dunning_notice WHERE partner_id = ANY(%s)", [partner_ids])
+                rows = cr.fetchall()
+                _notice_ids = [row[0] for row in rows]
+            self.assertEqual(len(rows), 1, "one notice for the customer, level and date")
+            self.assertEqual(rows[0][1], "done")
+        finally:
+            with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+                cr.execute("SELECT id FROM dunning_notice WHERE partner_id = ANY(%s)", [partner_ids])
+                notice_ids = [row[0] for row in cr.fetchall()]
             self._cleanup(partner_ids, notice_ids)

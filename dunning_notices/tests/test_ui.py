@@ -31,6 +31,7 @@ class TestUi(DunningTestCommon, HttpCase):
         self.assertEqual(self.level_late.max_days_overdue, 90, "the tour edited the level in the browser")
 
     def test_send_flow(self):
+        alpha_inv_300 = self._invoice(self.alpha, date(2026, 6, 12), 300, due=date(2026, 6, 22))
         with self.mock_mail_gateway():
             self.start_tour(
                 "/odoo/action-dunning_notices.dunning_notice_send_action",
@@ -43,10 +44,15 @@ class TestUi(DunningTestCommon, HttpCase):
         self.assertEqual(set(notices.mapped("state")), {"done"})
         self.assertEqual(set(notices.mapped("as_of_date")), {date(2026, 6, 30)})
         alpha = notices.filtered(lambda n: n.partner_id == self.alpha)
+        # the invoice of 300 was unticked in Alpha's items: the notice asks for the other one only
         self.assertEqual(alpha.amount_overdue, 500)
+        self.assertEqual(alpha.line_ids.move_id, self.alpha_inv)
         self.assertEqual(alpha.recipient_ids, self.alpha_billing)
         mails = self.env["mail.mail"].search([("mail_message_id", "in", notices.message_id.ids)])
         self.assertEqual(mails.recipient_ids, self.alpha_billing | self.carol)
+        alpha_mail = mails.filtered(lambda mail: self.alpha_billing in mail.recipient_ids)
+        self.assertIn(self.alpha_inv.name, alpha_mail.body_html)
+        self.assertNotIn(alpha_inv_300.name, alpha_mail.body_html)
 
     def test_other_company_cannot_fetch_a_notice_pdf_over_http(self):
         """The report route as a user of another company: no PDF, whatever the notice id."""

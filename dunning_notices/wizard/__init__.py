@@ -1,3 +1,4 @@
 from . import dunning_notice_send
 from . import dunning_notice_send_line
+from . import dunning_notice_send_item
 from . import dunning_dispute

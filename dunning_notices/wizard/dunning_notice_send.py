@@ -1,3 +1,5 @@
+import re
+
 import psycopg2
 from dateutil.relativedelta import relativedelta
 
@@ -363,13 +365,13 @@ class DunningNoticeSend(models.TransientModel):
                     .create(vals_list)
                     .with_env(self.env)
                 )
-        except psycopg2.errors.UniqueViolation:
-            raise UserError(self._get_duplicates_message(lines.partner_id)) from None
+        except psycopg2.errors.UniqueViolation as error:
+            raise UserError(self._get_duplicates_message(lines.partner_id, error)) from None
         self._write_run({"state": "sent", "notice_ids": [Command.set(notices.ids)]})
         notices._process_or_enqueue()
         return self._get_result_action()
 
-    def _get_duplicates_message(self, partners):
+    def _get_duplicates_message(self, partners, error):
         self.env.invalidate_all()
         existing = (
             self.env["dunning.notice"]
@@ -384,12 +386,18 @@ class DunningNoticeSend(models.TransientModel):
                 ]
             )
         )
+        customers = existing.partner_id
+        if not customers:
+            # a run committed while this one waited: this transaction's snapshot does not show its
+            # notices, the database names the customer ("Key (partner_id, ...)=(42, ...) already exists.")
+            found = re.search(r"=\((\d+),", error.diag.message_detail or "")
+            customers = partners.filtered(lambda partner: found and partner.id == int(found.group(1)))
         return self.env._(
             "Another run already made the %(level)s notice as of %(date)s for %(customers)s: nothing was "
             "sent. Apply the filters again to list the customers still to remind.",
             level=self.level_id.name or self.env._("All levels"),
             date=format_date(self.env, self.as_of_date),
-            customers=", ".join(sorted(existing.partner_id.mapped("display_name"))) or "-",
+            customers=", ".join(sorted(customers.mapped("display_name"))) or "-",
         )
 
     def action_view_left_out(self):
@@ -468,4 +476,5 @@ class DunningNoticeSend(models.TransientModel):
             "views": [(False, "form")],
             "target": "new",
             "name": self.env._("Send Dunning Notices"),
+            "context": {"dialog_size": "extra-large"},
         }

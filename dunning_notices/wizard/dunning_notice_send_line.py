@@ -52,9 +52,27 @@ class DunningNoticeSendLine(models.TransientModel):
     to_email = fields.Boolean(string="Email")
     # why Apply Filters proposed Print rather than Email (an address that bounced or is blacklisted)
     delivery_note = fields.Char(readonly=True)
+    # the items, made when the accountant opens the line (see dunning.notice.send.item)
+    item_ids = fields.One2many("dunning.notice.send.item", "line_id", string="Items")
+    overdue_item_ids = fields.One2many(
+        "dunning.notice.send.item", "line_id", string="Items to Choose", domain=[("is_credit", "=", False)]
+    )
+    credit_item_ids = fields.One2many(
+        "dunning.notice.send.item", "line_id", string="Open Credits", domain=[("is_credit", "=", True)]
+    )
+    # what the ticked items come to, shown while the accountant ticks them
+    selected_amount_overdue = fields.Monetary(
+        string="Overdue Ticked", compute="_compute_selected_amounts", currency_field="currency_id"
+    )
+    selected_amount_net = fields.Monetary(
+        string="Net Due Ticked", compute="_compute_selected_amounts", currency_field="currency_id"
+    )
+    last_notice_id = fields.Many2one("dunning.notice", string="Last Notice Sent", compute="_compute_last_notice")
+    last_notice_info = fields.Char(string="Last Notice", compute="_compute_last_notice")
 
-    # what the accountant chooses per customer; the rest is what Apply Filters found
-    _USER_FIELDS = frozenset({"recipient_ids", "extra_emails", "to_print", "to_email"})
+    # what the accountant chooses per customer (items: their tick only, see dunning.notice.send.item);
+    # the rest is what Apply Filters found
+    _USER_FIELDS = frozenset({"recipient_ids", "extra_emails", "to_print", "to_email", "overdue_item_ids"})
 
     @api.depends("move_line_ids_data")
     def _compute_move_line_ids(self):
@@ -83,6 +101,39 @@ class DunningNoticeSendLine(models.TransientModel):
                     amount=tools.format_amount(self.env, line.disputed_amount, line.currency_id),
                 )
                 if line.disputed_count
+                else False
+            )
+
+    @api.depends("overdue_item_ids.selected")
+    def _compute_selected_amounts(self):
+        for line in self:
+            amounts = line._get_amounts_from_items() if line.item_ids else {}
+            line.selected_amount_overdue = amounts.get("amount_overdue", line.amount_overdue)
+            line.selected_amount_net = amounts.get("amount_net", line.amount_net)
+
+    @api.depends("partner_id", "company_id")
+    def _compute_last_notice(self):
+        """The last notice sent to each customer, any level: one search for the lines shown."""
+        last = {}
+        partners = self.partner_id
+        if partners:
+            for notice in self.env["dunning.notice"].search_fetch(
+                [("partner_id", "in", partners.ids), ("company_id", "in", self.company_id.ids), ("state", "=", "done")],
+                ["partner_id", "company_id", "name", "level_id", "date_sent"],
+                order="date_sent desc, id desc",
+            ):
+                last.setdefault((notice.partner_id, notice.company_id), notice)
+        for line in self:
+            notice = last.get((line.partner_id, line.company_id), self.env["dunning.notice"])
+            line.last_notice_id = notice
+            line.last_notice_info = (
+                self.env._(
+                    "%(notice)s, %(level)s, %(date)s",
+                    notice=notice.name,
+                    level=notice.level_id.name,
+                    date=tools.format_date(self.env, notice.date_sent),
+                )
+                if notice
                 else False
             )
 
@@ -249,6 +300,90 @@ class DunningNoticeSendLine(models.TransientModel):
         )
         wizard.invalidate_recordset(["line_ids"])
         self.invalidate_model()
+
+    # -------------------------------------------------------------------------
+    # The accountant's choice of items
+    # -------------------------------------------------------------------------
+
+    def _get_amounts_from_items(self):
+        """The line's amounts for its ticked overdue items and its open credits, as Apply Filters
+        computes them (``dunning.level._net_amounts``)."""
+        self.ensure_one()
+        wizard = self.wizard_id
+        level = self.level_id or wizard.level_id
+        company_currency = wizard.company_id.currency_id
+        handling = wizard.applied_credit_handling or level.credit_handling
+        ticked = self.overdue_item_ids.filtered("selected")
+        overdue, open_credits = {}, {}
+        for bucket, items, sign in ((overdue, ticked, 1), (open_credits, self.credit_item_ids, -1)):
+            for item in items:
+                due, due_company = bucket.get(item.currency_id, (0.0, 0.0))
+                bucket[item.currency_id] = (
+                    due + sign * item.amount_residual_currency,
+                    due_company + sign * item.amount_residual,
+                )
+        foreign = set(overdue) - {company_currency}
+        rates = level._get_rates(foreign, wizard.as_of_date) if foreign else {}
+        net = level._net_amounts(overdue, open_credits, rates, handling, company_currency)
+        amount_overdue = company_currency.round(sum(ticked.mapped("amount_residual")))
+        return {
+            "move_line_ids_data": sorted(ticked.move_line_id.ids),
+            "invoice_count": len(ticked.move_id),
+            "invoice_names": ", ".join(sorted(set(ticked.move_line_id.mapped("move_name")))),
+            "amount_overdue": amount_overdue,
+            "amount_credit": net["amount_credit"],
+            "amount_net": net["amount_net"] if handling == "net" else amount_overdue,
+            "amounts_by_currency_data": [[currency.id, amount] for currency, amount in net["amounts_due"]],
+            "max_days_overdue": max(ticked.mapped("days_overdue"), default=0),
+        }
+
+    def action_open_items(self):
+        """The customer's overdue items and open credits, to untick items for this run only."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.excluded or self.wizard_id.state == "sent":
+            raise UserError(
+                self.env._(
+                    "%(customer)s is not to be reminded in this run: its items cannot be chosen.",
+                    customer=self.partner_id.display_name,
+                )
+            )
+        self.env["dunning.notice.send.item"]._create_for_lines(self)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Items of %(customer)s", customer=self.partner_id.display_name),
+            "res_model": self._name,
+            "res_id": self.id,
+            "views": [(self.env.ref("dunning_notices.dunning_notice_send_line_view_form").id, "form")],
+            "target": "new",
+            "context": {"dialog_size": "extra-large"},
+        }
+
+    def action_apply_items(self):
+        """The line follows its ticked items: the notice lists those only; back to the run."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.wizard_id.state == "sent":
+            raise UserError(self.env._("These notices were already sent; open the wizard again for a new run."))
+        if not self.overdue_item_ids.filtered("selected"):
+            raise UserError(
+                self.env._(
+                    "Tick at least one overdue item of %(customer)s, or untick Print and Email to leave it out.",
+                    customer=self.partner_id.display_name,
+                )
+            )
+        # sudo: what the line holds is written by the server, from the items Apply Filters found
+        self.sudo().write(self._get_amounts_from_items())
+        return self.wizard_id._reopen()
+
+    def action_discard_items(self):
+        """Back to the run, the items ticked as the line holds them."""
+        self.ensure_one()
+        self.check_access("write")
+        chosen = set(self.move_line_ids_data or [])
+        for item in self.overdue_item_ids:
+            item.selected = item.move_line_id.id in chosen
+        return self.wizard_id._reopen()
 
     @api.constrains("extra_emails")
     def _check_extra_emails(self):

@@ -97,6 +97,33 @@ registry.category("web_tour.tours").add("dunning_notices_send_tour", {
             trigger: ".modal .o_data_row:contains('Dan No-Email')",
         },
         {
+            content: "Open Alpha's items",
+            trigger: ".modal .o_data_row:contains('Alpha Corp') button[name='action_open_items']",
+            run: "click",
+        },
+        {
+            content: "Both overdue invoices are ticked",
+            trigger: ".modal div[name='selected_amount_overdue']:contains('800.00')",
+        },
+        {
+            content: "Untick the invoice of 300.00 for this run",
+            trigger: ".modal div[name='overdue_item_ids'] .o_data_row:contains('300.00') td[name='selected'] input",
+            run: "click",
+        },
+        {
+            content: "The amounts follow",
+            trigger: ".modal div[name='selected_amount_overdue']:contains('500.00')",
+        },
+        {
+            content: "Back to the run with the ticked items",
+            trigger: ".modal footer button[name='action_apply_items']",
+            run: "click",
+        },
+        {
+            content: "Alpha's line asks for 500.00 now",
+            trigger: ".modal div[name='line_ids'] .o_data_row:contains('Alpha Corp') td[name='amount_net']:contains('500.00')",
+        },
+        {
             content: "Do not email Beta this time",
             trigger: ".modal .o_data_row:contains('Beta Ltd') td[name='to_email'] input",
             run: "click",
