@@ -408,7 +408,7 @@ def seed_discipline(env, args):
     of them until a date after the as-of date), about 3% with one open invoice disputed."""
     rng = random.Random(args.seed * 2003 + 17)
     partners = env["res.partner"].search([("ref", "=like", "B%"), ("parent_id", "=", False)], order="ref")
-    on_hold, disputed = env["res.partner"], env["account.move"]
+    on_hold = disputed = env["res.partner"]
     for partner in partners:
         draw = rng.random()
         if draw < 0.03:

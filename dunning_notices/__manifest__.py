@@ -21,6 +21,7 @@
         "wizard/dunning_dispute_views.xml",
         "views/dunning_level_views.xml",
         "views/dunning_notice_views.xml",
+        "views/dunning_run_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",

@@ -88,7 +88,13 @@ class DunningNotice(models.Model):
     amount_summary = fields.Char(string="Due per Currency", compute="_compute_amount_summary")
     active = fields.Boolean(default=True, readonly=True)
     state = fields.Selection(
-        [("queued", "Queued"), ("done", "Processed"), ("error", "Error"), ("cancel", "Cancelled")],
+        [
+            ("draft", "To Review"),
+            ("queued", "Queued"),
+            ("done", "Processed"),
+            ("error", "Error"),
+            ("cancel", "Cancelled"),
+        ],
         string="Processing",
         required=True,
         readonly=True,
@@ -97,6 +103,9 @@ class DunningNotice(models.Model):
         copy=False,
     )
     error_message = fields.Text(readonly=True, copy=False)
+    run_id = fields.Many2one("dunning.run", string="Run", readonly=True, index="btree_not_null", copy=False)
+    # a draft notice the reviewer of its run left out: cancelled when the run is sent
+    review_excluded = fields.Boolean(string="Left Out in Review", readonly=True, copy=False)
     # the day the notice was processed (emailed or printed): minimum intervals count from it
     date_sent = fields.Date(string="Sent On", readonly=True, copy=False)
     cancel_reason = fields.Char(readonly=True, copy=False)
@@ -113,6 +122,7 @@ class DunningNotice(models.Model):
     notification_ids = fields.One2many(related="message_id.notification_ids", string="Email Deliveries")
     delivery_state = fields.Selection(
         [
+            ("draft", "To Review"),
             ("queued", "Queued"),
             ("outgoing", "Email Outgoing"),
             ("sent", "Email Sent"),
@@ -290,7 +300,8 @@ class DunningNotice(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        to_number = [vals for vals in vals_list if vals.get("name", "/") == "/"]
+        # a draft (saved for review) is numbered when its run is sent: a discarded run uses no number
+        to_number = [vals for vals in vals_list if vals.get("name", "/") == "/" and vals.get("state") != "draft"]
         for vals, name in zip(to_number, self._get_next_names(len(to_number)), strict=True):
             vals["name"] = name
         return super().create(vals_list)
@@ -408,6 +419,44 @@ class DunningNotice(models.Model):
     def action_open_customer(self):
         self.ensure_one()
         return self.partner_id._get_records_action()
+
+    def _get_result_action(self, next_action=None):
+        """Say what the run of these notices did, then open them with their delivery state, or
+        ``next_action`` (or download them when the run only printed and was processed at once)."""
+        notices = self
+        printed = notices.filtered(lambda n: n.to_print and n.state == "done")
+        action = next_action
+        if not action:
+            action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
+            action["domain"] = [("id", "in", sorted(notices.ids))]
+            action["context"] = {"create": False}
+        if printed and printed == notices:  # a printing run done at once: its PDF downloads
+            action = printed.action_print()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Dunning notices"),
+                "message": self._get_result_message(),
+                "type": "warning" if "error" in notices.mapped("state") else "success",
+                "sticky": False,
+                "next": action,
+            },
+        }
+
+    def _get_result_message(self):
+        notices = self
+        queued = notices.filtered(lambda n: n.state == "queued")
+        if queued:
+            return self.env._("%(count)s notices queued: they are being sent in the background.", count=len(queued))
+        done = notices.filtered(lambda n: n.state == "done")
+        return self.env._(
+            "%(emailed)s emailed, %(printed)s printed, %(failed)s failed, %(settled)s settled before sending.",
+            emailed=len(done.filtered("to_email")),
+            printed=len(done.filtered("to_print")),
+            failed=len(notices.filtered(lambda n: n.state == "error")),
+            settled=len(notices.filtered(lambda n: n.state == "cancel")),
+        )
 
     # -------------------------------------------------------------------------
     # BUSINESS: queue
@@ -691,9 +740,13 @@ class DunningNotice(models.Model):
         return result
 
     def _get_overdue_lines(self):
+        if self.state == "draft":
+            return self._get_preview_lines()[0]
         return self.line_ids.filtered(lambda line: line.line_type == "overdue")
 
     def _get_credit_lines(self):
+        if self.state == "draft":
+            return self._get_preview_lines()[1]
         return self.line_ids.filtered(lambda line: line.line_type == "credit")
 
     def _get_amounts_by_currency(self):

@@ -54,6 +54,25 @@ class TestUi(DunningTestCommon, HttpCase):
         self.assertIn(self.alpha_inv.name, alpha_mail.body_html)
         self.assertNotIn(alpha_inv_300.name, alpha_mail.body_html)
 
+    def test_review_flow(self):
+        """Issue 14: step 1, step 2, None then Email all, untick Beta, save for review, preview an email
+        in the run, send it."""
+        with self.mock_mail_gateway():
+            self.start_tour(
+                "/odoo/action-dunning_notices.dunning_notice_send_action",
+                "dunning_notices_review_tour",
+                login=self.env.user.login,
+            )
+        run = self.env["dunning.run"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(len(run), 1)
+        self.assertEqual(run.state, "sent")
+        self.assertEqual(run.notice_ids.partner_id, self.alpha | self.carol | self.dan)
+        self.assertEqual(set(run.notice_ids.mapped("state")), {"done"})
+        dan = run.notice_ids.filtered(lambda n: n.partner_id == self.dan)
+        self.assertTrue(dan.to_print and not dan.to_email, "Email all prints for a customer without address")
+        mails = self.env["mail.mail"].search([("mail_message_id", "in", run.notice_ids.message_id.ids)])
+        self.assertEqual(mails.recipient_ids, self.alpha_billing | self.carol)
+
     def test_other_company_cannot_fetch_a_notice_pdf_over_http(self):
         """The report route as a user of another company: no PDF, whatever the notice id."""
         wizard, _action = self._send()

@@ -40,10 +40,10 @@ class DunningNoticeSend(models.TransientModel):
 
     # As-of date and aging
     date_mode = fields.Selection(
-        [("today", "Today"), ("custom", "Select Date")], string="As-of Date", default="today", required=True
+        [("today", "Today"), ("custom", "Select Date")], string="As-of Date Choice", default="today", required=True
     )
     as_of_date = fields.Date(
-        string="As of",
+        string="As-of Date",
         required=True,
         compute="_compute_as_of_date",
         store=True,
@@ -109,6 +109,8 @@ class DunningNoticeSend(models.TransientModel):
     amount_net = fields.Monetary(string="Net Due", compute="_compute_totals", currency_field="currency_id")
     line_count = fields.Integer(compute="_compute_totals")
     excluded_count = fields.Integer(compute="_compute_totals")
+    # step 2's reminder of the filters applied
+    run_summary = fields.Char(compute="_compute_run_summary")
 
     def _default_partner_ids(self):
         if self.env.context.get("active_model") == "res.partner" and self.env.context.get("active_ids"):
@@ -173,6 +175,18 @@ class DunningNoticeSend(models.TransientModel):
                 wizard.amount_net = sum(wizard.line_ids.mapped("amount_net"))
                 wizard.line_count = len(wizard.line_ids)
                 wizard.excluded_count = len(wizard.excluded_line_ids)
+
+    @api.depends("level_id", "as_of_date", "date_basis", "customer_ref_from", "customer_ref_to", "customer_type")
+    def _compute_run_summary(self):
+        bases = dict(self._fields["date_basis"]._description_selection(self.env))
+        for wizard in self:
+            wizard.run_summary = self.env._(
+                "%(level)s, as of %(date)s, by %(basis)s: %(customers)s",
+                level=wizard.level_id.name or self.env._("All levels"),
+                date=format_date(self.env, wizard.as_of_date),
+                basis=(bases.get(wizard.date_basis) or "").lower(),
+                customers=wizard._get_filter_summary(),
+            )
 
     @api.constrains("as_of_date", "company_id")
     def _check_as_of_date(self):
@@ -333,15 +347,62 @@ class DunningNoticeSend(models.TransientModel):
         self._write_run({"applied_credit_handling": self.level_id.credit_handling or False})
         return self._reopen()
 
+    def _check_not_sent(self):
+        self.ensure_one()
+        if self.state == "sent":
+            raise UserError(self.env._("These notices were already sent; open the wizard again for a new run."))
+
+    def action_back_to_filters(self):
+        """Step 1 again: the customers found are listed anew when the filters are applied."""
+        self._check_not_sent()
+        self.filters_applied = False
+        return self._reopen()
+
+    def action_email_all(self):
+        """Email every customer listed with an address; print for the others."""
+        self._check_not_sent()
+        with_address = self.line_ids.filtered(lambda line: line.recipient_ids or line._split_extra_emails())
+        with_address.write({"to_email": True, "to_print": False})
+        (self.line_ids - with_address).write({"to_email": False, "to_print": True})
+        return self._reopen()
+
+    def action_print_all(self):
+        self._check_not_sent()
+        self.line_ids.write({"to_print": True, "to_email": False})
+        return self._reopen()
+
+    def action_none(self):
+        self._check_not_sent()
+        self.line_ids.write({"to_print": False, "to_email": False})
+        return self._reopen()
+
     def action_send(self):
         """Create the notices of the ticked lines in one batch, then deliver them (at once for a small
         run, through the queue otherwise). Sending twice returns the first result."""
         self.ensure_one()
-        # Lock the wizard: a double click waits here, then finds the notices already made.
+        if self._lock_run():
+            return self.notice_ids._get_result_action()
+        notices = self._create_run("sent")
+        notices._process_or_enqueue()
+        return notices._get_result_action()
+
+    def action_save_for_review(self):
+        """Make the run and its notices as drafts: nothing numbered, rendered or sent until a reviewer
+        sends the run from its form (or discards it)."""
+        self.ensure_one()
+        if not self._lock_run():
+            self._create_run("draft")
+        return self.notice_ids.run_id._get_records_action()
+
+    def _lock_run(self):
+        """Lock the wizard (a double click waits here); True when this run was already made."""
         self.env.cr.execute(SQL("SELECT id FROM dunning_notice_send WHERE id = %s FOR UPDATE", self.id))
         self.invalidate_recordset(["state", "notice_ids"])
-        if self.state == "sent":
-            return self._get_result_action()
+        return self.state == "sent"
+
+    def _create_run(self, state, run_vals=None):
+        """The ``dunning.run`` of the ticked lines, in ``state`` (``sent``: notices queued; ``draft``:
+        notices to review), with its left-out customers and ``run_vals``; returns the notices."""
         if not self.filters_applied:
             raise UserError(self.env._("Apply the filters first to list the customers to remind."))
         lines = self.line_ids.filtered(lambda line: line.to_print or line.to_email)
@@ -350,14 +411,19 @@ class DunningNoticeSend(models.TransientModel):
         lines._check_email_recipients()
         if lines.filtered(lambda line: line.to_email and not (self.mail_template_id or line.level_id.mail_template_id)):
             raise UserError(self.env._("Choose an email template to email the notices."))
-        # No "created" log, follower or tracking: thousands of notices per run, their story is the
-        # customer's. sudo: users have no create right on notices, which only runs make; the notices'
+        # sudo: users have no create right on runs and notices, which only runs make; the notices'
         # constraints check what they hold (the customer's own items, dunning templates).
-        vals_list = lines._prepare_notice_vals()
+        run = self.env["dunning.run"].sudo().create({**self._prepare_run_vals(state), **(run_vals or {})})
+        vals_list = [
+            {**vals, "run_id": run.id, "state": "draft" if state == "draft" else "queued"}
+            for vals in lines._prepare_notice_vals()
+        ]
         try:
             # another run made some of these notices since Apply Filters (the unique index of
             # dunning.notice): nothing is created, the user is told which customers (not a server error)
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                # No "created" log, follower or tracking: thousands of notices per run, their story
+                # is the customer's.
                 notices = (
                     self.env["dunning.notice"]
                     .sudo()
@@ -368,8 +434,53 @@ class DunningNoticeSend(models.TransientModel):
         except psycopg2.errors.UniqueViolation as error:
             raise UserError(self._get_duplicates_message(lines.partner_id, error)) from None
         self._write_run({"state": "sent", "notice_ids": [Command.set(notices.ids)]})
-        notices._process_or_enqueue()
-        return self._get_result_action()
+        return notices
+
+    def _prepare_run_vals(self, state):
+        self.ensure_one()
+        return {
+            "company_id": self.company_id.id,
+            "user_id": self.env.user.id,
+            "level_id": self.level_id.id,
+            "as_of_date": self.as_of_date,
+            "date_basis": self.date_basis,
+            "filter_summary": self._get_filter_summary(),
+            "state": state,
+            "left_out_ids": [
+                Command.create(
+                    {
+                        "partner_id": line.partner_id.id,
+                        "level_id": (line.level_id or self.level_id).id,
+                        "reason": line.exclusion_reason,
+                        "detail": line.exclusion_detail,
+                        "notice_id": line.exclusion_notice_id.id,
+                        "amount_overdue": line.amount_overdue,
+                        "amount_net": line.amount_net,
+                    }
+                )
+                for line in self.excluded_line_ids
+            ],
+        }
+
+    def _get_filter_summary(self):
+        """The run's customer filters in words, for its record."""
+        self.ensure_one()
+        parts = []
+        if self.customer_ref_from or self.customer_ref_to:
+            parts.append(
+                self.env._(
+                    "References %(start)s to %(end)s",
+                    start=self.customer_ref_from or "...",
+                    end=self.customer_ref_to or "...",
+                )
+            )
+        if self.customer_type != "all":
+            parts.append(dict(self._fields["customer_type"]._description_selection(self.env))[self.customer_type])
+        if self.category_ids:
+            parts.append(self.env._("Tags: %(tags)s", tags=", ".join(self.category_ids.mapped("name"))))
+        if partners := self.with_context(active_test=False).partner_ids:
+            parts.append(self.env._("Customers: %(customers)s", customers=", ".join(partners.mapped("display_name"))))
+        return "; ".join(parts) or self.env._("All customers")
 
     def _get_duplicates_message(self, partners, error):
         self.env.invalidate_all()
@@ -431,42 +542,6 @@ class DunningNoticeSend(models.TransientModel):
             "mail_template_id": self.mail_template_id.id,
             "attach_invoices": self.attach_invoices,
         }
-
-    def _get_result_action(self):
-        """Say what the run did, then open its notices with their delivery state (or download them when
-        the run only printed and was processed at once)."""
-        notices = self.notice_ids
-        printed = notices.filtered(lambda n: n.to_print and n.state == "done")
-        action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
-        action["domain"] = [("id", "in", sorted(notices.ids))]
-        action["context"] = {"create": False}
-        if printed and printed == notices:  # a printing run done at once: its PDF downloads
-            action = printed.action_print()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Dunning notices"),
-                "message": self._get_result_message(),
-                "type": "warning" if "error" in notices.mapped("state") else "success",
-                "sticky": False,
-                "next": action,
-            },
-        }
-
-    def _get_result_message(self):
-        notices = self.notice_ids
-        queued = notices.filtered(lambda n: n.state == "queued")
-        if queued:
-            return self.env._("%(count)s notices queued: they are being sent in the background.", count=len(queued))
-        done = notices.filtered(lambda n: n.state == "done")
-        return self.env._(
-            "%(emailed)s emailed, %(printed)s printed, %(failed)s failed, %(settled)s settled before sending.",
-            emailed=len(done.filtered("to_email")),
-            printed=len(done.filtered("to_print")),
-            failed=len(notices.filtered(lambda n: n.state == "error")),
-            settled=len(notices.filtered(lambda n: n.state == "cancel")),
-        )
 
     def _reopen(self):
         return {

@@ -24,7 +24,7 @@ registry.category("web_tour.tours").add("dunning_notices_menu_tour", {
         },
         {
             content: "The wizard opens",
-            trigger: ".modal .o_form_view button[name='action_apply_filters']",
+            trigger: ".modal button[name='action_apply_filters']",
         },
     ],
 });
@@ -148,6 +148,104 @@ registry.category("web_tour.tours").add("dunning_notices_send_tour", {
         {
             content: "The wizard is closed",
             trigger: "body:not(:has(.modal))",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("dunning_notices_review_tour", {
+    steps: () => [
+        {
+            content: "Step 1: choose a date",
+            trigger: ".modal div[name='date_mode'] input[data-value='custom']",
+            run: "click",
+        },
+        {
+            content: "As of June 30, 2026",
+            trigger: ".modal div[name='as_of_date'] input:not([readonly])",
+            run: "edit 06/30/2026",
+        },
+        {
+            content: "Pick the level",
+            trigger: ".modal div[name='level_id'] input",
+            run: "edit Early",
+        },
+        {
+            trigger: ".o-autocomplete--dropdown-menu li:contains('Early')",
+            run: "click",
+        },
+        {
+            content: "Apply the filters",
+            trigger: ".modal button[name='action_apply_filters']",
+            run: "click",
+        },
+        {
+            content: "Step 2: the filters are summed up, the customers listed",
+            trigger: ".modal div[name='run_summary']:contains('Early')",
+        },
+        {
+            trigger: ".modal .o_data_row:contains('Dan No-Email')",
+        },
+        {
+            content: "Untick everything first",
+            trigger: ".modal button[name='action_none']",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_data_row:contains('Alpha Corp') td[name='to_email'] input:not(:checked)",
+        },
+        {
+            content: "Email all",
+            trigger: ".modal button[name='action_email_all']",
+            run: "click",
+        },
+        {
+            content: "Beta is to be emailed",
+            trigger: ".modal .o_data_row:contains('Beta Ltd') td[name='to_email'] input:checked",
+        },
+        {
+            content: "Not Beta this time",
+            trigger: ".modal .o_data_row:contains('Beta Ltd') td[name='to_email'] input",
+            run: "click",
+        },
+        {
+            content: "Save for review",
+            trigger: ".modal footer button[name='action_save_for_review']",
+            run: "click",
+        },
+        {
+            content: "The run opens, to review",
+            trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('To Review')",
+        },
+        {
+            content: "Preview Alpha's email",
+            trigger: ".o_form_view div[name='notice_ids'] .o_data_row:contains('Alpha Corp') button[name='action_preview_email']",
+            run: "click",
+        },
+        {
+            content: "The email lists Alpha's invoice",
+            trigger: ".modal div[name='body_html']:contains('500.00')",
+        },
+        {
+            content: "Close the preview",
+            trigger: ".modal .modal-footer button:contains('Discard'), .modal .btn-close",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.modal))",
+        },
+        {
+            content: "Send the run",
+            trigger: ".o_form_view .o_form_statusbar button[name='action_send']",
+            run: "click",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "The run is sent",
+            trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Sent')",
         },
     ],
 });

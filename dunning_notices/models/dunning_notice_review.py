@@ -1,0 +1,86 @@
+# Draft notices, made by a run saved for review: previewed without storing anything, left out or kept by
+# the reviewer, then numbered and queued when the run is sent (dunning.run).
+# pylint: disable=consider-merging-classes-inherited
+from odoo import models
+from odoo.exceptions import UserError
+
+from .dunning_level import OPEN_TO_DUN
+
+
+class DunningNotice(models.Model):
+    _inherit = "dunning.notice"
+
+    def _get_preview_lines(self):
+        """(overdue lines, credit lines) of a draft notice as it would be sent now: new records, not
+        stored; the snapshot is taken when the run is sent."""
+        self.ensure_one()
+        line_model = self.env["dunning.notice.line"]
+        still_open = [("parent_state", "=", "posted"), ("reconciled", "=", False), ("amount_residual", ">", 0)]
+        items = self.move_line_ids.filtered_domain([*still_open, *OPEN_TO_DUN])
+        overdue = line_model.concat(
+            *(
+                line_model.new(line_model._prepare_vals_from_move_line(item, self._get_days_overdue(item)))
+                for item in items.sorted(lambda i: (i.date_maturity, i.id))
+            )
+        )
+        credits_ = line_model.concat(
+            *(
+                line_model.new({**line_model._prepare_vals_from_move_line(item, 0), "line_type": "credit"})
+                for item in self.credit_move_line_ids.filtered(lambda i: not i.reconciled)
+            )
+        )
+        return overdue, credits_
+
+    def _check_draft(self):
+        self._check_can_act()
+        if any(notice.state != "draft" for notice in self):
+            raise UserError(
+                self.env._(
+                    "Only the notices of a run to review can be previewed or left out: %(notices)s.",
+                    notices=", ".join(self.filtered(lambda n: n.state != "draft").mapped("display_name")),
+                )
+            )
+
+    def action_review_leave_out(self):
+        self._check_draft()
+        self._write_state({"review_excluded": True})
+        return True
+
+    def action_review_include(self):
+        self._check_draft()
+        self._write_state({"review_excluded": False})
+        return True
+
+    def action_preview_pdf(self):
+        """The notice's PDF rendered now, not stored (the report stores processed notices only)."""
+        self.ensure_one()
+        self._check_draft()
+        return self.report_id.report_action(self, config=False)
+
+    def action_preview_email(self):
+        """The email as the customer would get it, in Odoo's template preview (rendered, not sent)."""
+        self.ensure_one()
+        self._check_draft()
+        template = self.mail_template_id or self.level_id.mail_template_id
+        if not template:
+            raise UserError(
+                self.env._("The notice of %(customer)s has no email template.", customer=self.partner_id.display_name)
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Email to %(customer)s", customer=self.partner_id.display_name),
+            "res_model": "mail.template.preview",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_mail_template_id": template.id,
+                "default_resource_ref": f"{self._name},{self.id}",
+                "default_lang": self.partner_id.lang,
+            },
+        }
+
+    def _confirm_drafts(self):
+        """Draft notices of a run being sent: numbered, then queued like any notice."""
+        names = self._get_next_names(len(self))
+        for notice, name in zip(self, names, strict=True):
+            notice._write_state({"name": name, "state": "queued"})

@@ -1,0 +1,178 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from .res_company import DATE_BASIS_SELECTION
+
+
+class DunningRun(models.Model):
+    """What one run of the wizard, or one automatic run of a level, did: its filters, the customers it
+    reminded (its notices) and those it left out, and why. A run saved for review holds draft notices
+    until someone sends or discards it. Written by the server only, like the notices."""
+
+    _name = "dunning.run"
+    _description = "Dunning Run"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+    _mail_post_access = "read"
+
+    name = fields.Char(string="Number", required=True, readonly=True, copy=False, default="/")
+    company_id = fields.Many2one("res.company", required=True, readonly=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one("res.users", string="Run By", readonly=True, default=lambda self: self.env.user)
+    # empty: a run of all levels, each customer at its own level
+    level_id = fields.Many2one("dunning.level", string="Dunning Level", readonly=True, check_company=True)
+    as_of_date = fields.Date(string="As of", required=True, readonly=True)
+    date_basis = fields.Selection(DATE_BASIS_SELECTION, string="Aging Basis", required=True, readonly=True)
+    filter_summary = fields.Char(string="Filters", readonly=True)
+    automatic = fields.Boolean(readonly=True, help="Made by the level's automatic runs, not by a user.")
+    # the day of an automatic run: one per level and day (see init)
+    auto_date = fields.Date(string="Automatic Run Date", readonly=True)
+    state = fields.Selection(
+        [("draft", "To Review"), ("sent", "Sent"), ("discarded", "Discarded"), ("error", "Error")],
+        required=True,
+        readonly=True,
+        default="sent",
+        tracking=True,
+        index=True,
+    )
+    error_message = fields.Text(readonly=True)
+    notice_ids = fields.One2many("dunning.notice", "run_id", string="Notices", readonly=True)
+    left_out_ids = fields.One2many("dunning.run.left.out", "run_id", string="Left Out", readonly=True)
+    notice_count = fields.Integer(string="Number of Notices", compute="_compute_counts")
+    emailed_count = fields.Integer(string="Emailed", compute="_compute_counts")
+    printed_count = fields.Integer(string="Printed", compute="_compute_counts")
+    failed_count = fields.Integer(string="Failed", compute="_compute_counts")
+    left_out_count = fields.Integer(string="Customers Left Out", compute="_compute_counts")
+    left_out_summary = fields.Char(string="Left Out by Reason", compute="_compute_counts")
+    amount_net = fields.Monetary(string="Net Due", compute="_compute_counts", currency_field="currency_id")
+
+    def init(self):
+        super().init()
+        # at most one automatic run per level and day, however many cron workers run
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE UNIQUE INDEX IF NOT EXISTS dunning_run_level_auto_date_uniq
+                    ON dunning_run (level_id, auto_date) WHERE auto_date IS NOT NULL
+                """
+            )
+        )
+
+    # -------------------------------------------------------------------------
+    # COMPUTE
+    # -------------------------------------------------------------------------
+
+    @api.depends("notice_ids.state", "notice_ids.delivery_state", "left_out_ids")
+    def _compute_counts(self):
+        counts = {run: dict.fromkeys(("notices", "emailed", "printed", "failed"), 0) for run in self}
+        amounts = dict.fromkeys(self, 0.0)
+        for run, state, to_email, to_print, count, amount in (
+            self.env["dunning.notice"]
+            .with_context(active_test=False)
+            ._read_group(
+                [("run_id", "in", self.ids)],
+                ["run_id", "state", "to_email", "to_print"],
+                ["__count", "amount_net:sum"],
+            )
+        ):
+            if state in ("cancel", "error"):
+                counts[run]["failed"] += count if state == "error" else 0
+                continue
+            counts[run]["notices"] += count
+            amounts[run] += amount
+            if state == "done":
+                counts[run]["emailed"] += count if to_email else 0
+                counts[run]["printed"] += count if to_print else 0
+        left_out_model = self.env["dunning.run.left.out"]
+        reasons = dict(left_out_model._fields["reason"]._description_selection(self.env))
+        left_out = {run: [] for run in self}
+        for run, reason, count in left_out_model._read_group(
+            [("run_id", "in", self.ids)], ["run_id", "reason"], ["__count"], order="reason"
+        ):
+            left_out[run].append((reasons.get(reason, reason), count))
+        for run in self:
+            run.notice_count = counts[run]["notices"]
+            run.emailed_count = counts[run]["emailed"]
+            run.printed_count = counts[run]["printed"]
+            run.failed_count = counts[run]["failed"]
+            run.amount_net = amounts[run]
+            run.left_out_count = sum(count for _reason, count in left_out[run])
+            run.left_out_summary = ", ".join(f"{reason}: {count}" for reason, count in left_out[run])
+
+    # -------------------------------------------------------------------------
+    # CRUD
+    # -------------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("dunning.run") or "/"
+        return super().create(vals_list)
+
+    def _write_state(self, vals):
+        """The one way runs change. ``sudo``: users may only read runs; callers check their rights."""
+        self.sudo().write(vals)
+
+    def _check_can_act(self):
+        if not self.env.su and not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(self.env._("You are not allowed to act on dunning runs."))
+        self.check_access("read")
+
+    # -------------------------------------------------------------------------
+    # ACTIONS: review
+    # -------------------------------------------------------------------------
+
+    def action_send(self):
+        """Send a run saved for review: its draft notices are numbered, rendered and sent as the wizard
+        does; those left out in review are cancelled. Sending twice does nothing more."""
+        self.ensure_one()
+        self._check_can_act()
+        self._lock_for_update()
+        if self.state != "draft":
+            raise UserError(self.env._("Run %(run)s was already sent or discarded.", run=self.name))
+        drafts = self.notice_ids.filtered(lambda n: n.state == "draft")
+        kept = drafts.filtered(lambda n: not n.review_excluded and (n.to_print or n.to_email))
+        if not kept:
+            raise UserError(
+                self.env._("Every notice of run %(run)s is left out: discard the run instead.", run=self.name)
+            )
+        (drafts - kept)._write_state(
+            {"state": "cancel", "cancel_reason": self.env._("Left out in review of run %(run)s.", run=self.name)}
+        )
+        kept._confirm_drafts()
+        self._write_state({"state": "sent"})
+        self.message_post(body=self.env._("Run sent by %(user)s.", user=self.env.user.name))
+        self.activity_ids.action_feedback(feedback=self.env._("Sent"))
+        kept._process_or_enqueue()
+        # the notification, then the run again with its notices' states
+        return kept._get_result_action(next_action={"type": "ir.actions.client", "tag": "soft_reload"})
+
+    def action_discard(self):
+        """Drop a run saved for review: its draft notices are cancelled, no number is used."""
+        self._check_can_act()
+        for run in self:
+            run._lock_for_update()
+            if run.state != "draft":
+                raise UserError(self.env._("Run %(run)s was already sent or discarded.", run=run.name))
+            run.notice_ids.filtered(lambda n: n.state == "draft")._write_state(
+                {"state": "cancel", "cancel_reason": self.env._("Run %(run)s discarded.", run=run.name)}
+            )
+            run._write_state({"state": "discarded"})
+            run.message_post(body=self.env._("Run discarded by %(user)s.", user=self.env.user.name))
+            run.activity_ids.action_feedback(feedback=self.env._("Discarded"))
+        return True
+
+    def _lock_for_update(self):
+        """Two reviewers clicking at once: the second waits, then finds the run no longer in draft."""
+        self.env.cr.execute(SQL("SELECT id FROM dunning_run WHERE id IN %s FOR UPDATE", tuple(self.ids)))
+        self.invalidate_recordset(["state"])
+
+    def action_view_notices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
+        action["domain"] = [("run_id", "=", self.id)]
+        action["context"] = {"create": False, "active_test": False}
+        return action

@@ -1,0 +1,296 @@
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
+
+from .common import AS_OF, DunningTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningRun(DunningTestCommon):
+    """Issue 14: a record of every run, review before sending, automatic runs per level, the wizard's
+    two steps and its Print all / Email all / None."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.alpha_inv = cls._invoice(cls.alpha, date(2026, 6, 10), 500, due=date(2026, 6, 20))
+        cls.beta_inv = cls._invoice(cls.beta, date(2026, 6, 1), 200, due=date(2026, 6, 15))
+        cls.carol_inv = cls._invoice(cls.carol, date(2026, 6, 20), 100, due=date(2026, 6, 25))
+        cls.dan_inv = cls._invoice(cls.dan, date(2026, 6, 1), 50, due=date(2026, 6, 5))
+        cls.internal_user = new_test_user(
+            cls.env,
+            login="dunning_run_internal",
+            groups="base.group_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+
+    def _apply_as_accountant(self, **values):
+        return self._apply(self._wizard_form(user=self.accountant, **values))
+
+    def _notice_sequence_next(self):
+        return self.env.ref("dunning_notices.seq_dunning_notice")._get_current_sequence(AS_OF).number_next_actual
+
+    def test_a_run_per_send_with_its_counts_and_reasons(self):
+        self.beta.dunning_hold = True
+        wizard = self._apply_as_accountant()
+        self.assertEqual(self._line(wizard, self.beta).exclusion_reason, "on_hold")
+        with freeze_time(AS_OF), self.mock_mail_gateway():
+            wizard.action_send()
+        run = wizard.notice_ids.run_id
+        self.assertEqual(len(run), 1)
+        self.assertEqual(run.state, "sent")
+        self.assertEqual((run.user_id, run.level_id, run.as_of_date), (self.accountant, self.level_early, AS_OF))
+        self.assertEqual(run.notice_ids, wizard.notice_ids)
+        self.assertEqual(run.notice_count, 3)
+        # Alpha and Carol by email, Dan (no address) printed
+        self.assertEqual((run.emailed_count, run.printed_count, run.failed_count), (2, 1, 0))
+        self.assertEqual(run.amount_net, 500 + 100 + 50)
+        self.assertEqual(run.left_out_ids.partner_id, self.beta)
+        self.assertEqual(run.left_out_ids.reason, "on_hold")
+        self.assertIn("dunning hold", run.left_out_ids.detail)
+        self.assertEqual(run.left_out_count, 1)
+        self.assertIn("Customer on dunning hold: 1", run.left_out_summary)
+        self.assertEqual(run.filter_summary, "All customers")
+        self.assertEqual(len(self._new_mails), 2)
+
+    def test_review_preview_then_send(self):
+        wizard = self._apply_as_accountant()
+        before = self._notice_sequence_next()
+        with self.mock_mail_gateway():
+            action = wizard.action_save_for_review()
+        run = wizard.notice_ids.run_id
+        self.assertEqual((action["res_model"], action["res_id"]), ("dunning.run", run.id))
+        self.assertEqual(run.state, "draft")
+        self.assertEqual(set(run.notice_ids.mapped("state")), {"draft"})
+        self.assertEqual(set(run.notice_ids.mapped("name")), {"/"})
+        self.assertFalse(self._new_mails)
+        self.assertFalse(run.notice_ids.line_ids, "nothing is snapshotted before the run is sent")
+        self.assertEqual(self._notice_sequence_next(), before, "no number used")
+        # a draft never counts as delivered: the customer's last notice is still none
+        again = self._apply_as_accountant(as_of_date=AS_OF + timedelta(days=1))
+        self.assertFalse(self._line(again, self.alpha).last_notice_info)
+
+        alpha = run.notice_ids.filtered(lambda n: n.partner_id == self.alpha).with_user(self.accountant)
+        preview = alpha.action_preview_pdf()
+        self.assertEqual(preview["type"], "ir.actions.report")
+        # rendered on the fly (HTML in tests, wkhtmltopdf needing a server), never stored for a draft: the
+        # report's attachment name is empty until the notice is processed
+        report = self.env["ir.actions.report"]._get_report(preview["report_name"])
+        self.assertFalse(safe_eval(report.attachment, {"object": alpha}))
+        html, _type = report.with_user(self.accountant)._render_qweb_html(report, alpha.ids)
+        self.assertIn(self.alpha_inv.name, html.decode())
+        email_action = alpha.action_preview_email()
+        preview_form = Form(
+            self.env[email_action["res_model"]].with_user(self.accountant).with_context(**email_action["context"])
+        )
+        self.assertIn(self.alpha_inv.name, str(preview_form.body_html))
+        self.assertIn("500.00", str(preview_form.body_html))
+        # the reviewer leaves Carol out, then sends
+        carol = run.notice_ids.filtered(lambda n: n.partner_id == self.carol).with_user(self.accountant)
+        carol.action_review_leave_out()
+        with freeze_time(AS_OF), self.mock_mail_gateway():
+            run.with_user(self.accountant).action_send()
+        self.assertEqual(run.state, "sent")
+        self.assertEqual(carol.state, "cancel")
+        self.assertEqual(carol.name, "/")
+        kept = run.notice_ids - carol
+        self.assertEqual(set(kept.mapped("state")), {"done"})
+        self.assertNotIn("/", kept.mapped("name"))
+        self.assertEqual(self._notice_sequence_next(), before + len(kept))
+        self.assertEqual(self._new_mails.mapped("recipient_ids"), self.alpha_billing | self.beta, "Carol left out")
+        self.assertTrue(alpha.line_ids, "the snapshot is taken when sent")
+        self.assertTrue(safe_eval(report.attachment, {"object": alpha}), "stored once processed")
+        with self.assertRaisesRegex(UserError, run.name):
+            run.with_user(self.accountant).action_send()
+
+    def test_discard_uses_no_number(self):
+        wizard = self._apply_as_accountant()
+        before = self._notice_sequence_next()
+        wizard.action_save_for_review()
+        run = wizard.notice_ids.run_id
+        run.with_user(self.accountant).action_discard()
+        self.assertEqual(run.state, "discarded")
+        self.assertEqual(set(run.notice_ids.mapped("state")), {"cancel"})
+        self.assertEqual(self._notice_sequence_next(), before)
+        # the customers can be reminded again for that date (a discarded notice is not a duplicate)
+        with freeze_time(AS_OF), self.mock_mail_gateway():
+            self._apply_as_accountant().action_send()
+        with self.assertRaisesRegex(UserError, run.name):
+            run.with_user(self.accountant).action_discard()
+
+    def test_access_runs_are_server_written_and_per_company(self):
+        wizard = self._apply_as_accountant()
+        wizard.action_save_for_review()
+        run = wizard.notice_ids.run_id
+        with self.assertRaises(AccessError):
+            run.with_user(self.accountant).write({"state": "sent"})
+        with self.assertRaises(AccessError):
+            self.env["dunning.run"].with_user(self.accountant).create({"as_of_date": AS_OF, "date_basis": "due_date"})
+        with self.assertRaises(AccessError):
+            run.with_user(self.accountant).unlink()
+        with self.assertRaises(AccessError):
+            run.with_user(self.internal_user).action_send()
+        with self.assertRaises(AccessError):
+            run.notice_ids[0].with_user(self.internal_user).action_review_leave_out()
+        other_company = self.setup_other_company(name="Run Company B")["company"]
+        other = new_test_user(
+            self.env,
+            login="dunning_run_other_company",
+            groups="base.group_user,account.group_account_manager",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        with self.assertRaises(AccessError):
+            run.with_user(other).read(["name"])
+        with self.assertRaises(AccessError):
+            run.with_user(other).action_discard()
+        portal = new_test_user(self.env, login="dunning_run_portal", groups="base.group_portal")
+        with self.assertRaises(AccessError):
+            run.with_user(portal).read(["name"])
+        # an auditor reads, a manager sends
+        auditor = new_test_user(
+            self.env,
+            login="dunning_run_auditor",
+            groups="base.group_user,account.group_account_readonly",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.assertEqual(run.with_user(auditor).state, "draft")
+        with self.assertRaises(AccessError):
+            run.with_user(auditor).action_discard()
+        run.with_user(self.env.user).action_discard()  # the accounting manager of the company
+        self.assertEqual(run.state, "discarded")
+
+    def test_wizard_two_steps_and_bulk_choices(self):
+        form = self._wizard_form(user=self.accountant)
+        wizard = form.save()
+        wizard.action_apply_filters()
+        self.assertTrue(wizard.filters_applied)
+        self.assertIn(self.level_early.name, wizard.run_summary)
+        wizard.action_print_all()
+        self.assertEqual(set(wizard.line_ids.mapped("to_print")), {True})
+        self.assertEqual(set(wizard.line_ids.mapped("to_email")), {False})
+        wizard.action_none()
+        self.assertFalse(any(wizard.line_ids.mapped("to_print") + wizard.line_ids.mapped("to_email")))
+        wizard.action_email_all()
+        by_partner = self._lines_by_partner(wizard)
+        self.assertTrue(by_partner[self.alpha].to_email)
+        self.assertFalse(by_partner[self.alpha].to_print)
+        self.assertTrue(by_partner[self.dan].to_print, "no address: printed")
+        self.assertFalse(by_partner[self.dan].to_email)
+        action = wizard.action_back_to_filters()
+        self.assertEqual((action["res_model"], action["res_id"]), (wizard._name, wizard.id))
+        self.assertFalse(wizard.filters_applied)
+        with Form(wizard) as wizard_form:
+            wizard_form.level_id = self.level_late
+        wizard.action_apply_filters()
+        self.assertEqual(wizard.line_ids.partner_id, self.env["res.partner"], "nothing 31+ days overdue")
+        with self.assertRaisesRegex(UserError, "Tick Print or Email"):
+            wizard.action_save_for_review()
+
+
+@tagged("post_install", "-at_install")
+class TestDunningAutoRun(DunningTestCommon):
+    """Automatic runs per level, by the daily cron, with frozen dates."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._invoice(cls.alpha, date(2026, 6, 10), 500, due=date(2026, 6, 20))
+        cls._invoice(cls.dan, date(2026, 6, 1), 50, due=date(2026, 6, 5))
+        cls._invoice(cls.beta, date(2026, 4, 1), 700, due=date(2026, 4, 30))  # 61 days: the late level
+        cls.level_big.active = False
+
+    def _auto(self, level, mode):
+        level.write(
+            {
+                "auto_mode": mode,
+                "auto_interval_number": 1,
+                "auto_interval_type": "weeks",
+                "auto_next_date": AS_OF,
+                "auto_sender_user_id": self.accountant.id,
+            }
+        )
+
+    def test_send_level_runs_once_a_day(self):
+        self._auto(self.level_early, "send")
+        with freeze_time(AS_OF), self.mock_mail_gateway():
+            self.env["dunning.level"]._cron_auto_run()
+            self.env["dunning.level"]._cron_auto_run()
+        runs = self.env["dunning.run"].search([("level_id", "=", self.level_early.id)])
+        self.assertEqual(len(runs), 1)
+        self.assertTrue(runs.automatic)
+        self.assertEqual(
+            (runs.state, runs.auto_date, runs.as_of_date, runs.user_id), ("sent", AS_OF, AS_OF, self.accountant)
+        )
+        self.assertEqual(runs.notice_ids.partner_id, self.alpha | self.dan)
+        self.assertEqual(set(runs.notice_ids.mapped("state")), {"done"})
+        alpha = runs.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
+        dan = runs.notice_ids.filtered(lambda n: n.partner_id == self.dan)
+        self.assertTrue(alpha.to_email and not alpha.to_print, "an address: emailed")
+        self.assertTrue(dan.to_print and not dan.to_email, "no address: printed")
+        self.assertEqual(len(self._new_mails), 1)
+        self.assertEqual(self.level_early.auto_next_date, AS_OF + timedelta(days=7))
+        # the same day again, its next date put back: nothing more
+        self.level_early.auto_next_date = AS_OF
+        with freeze_time(AS_OF), self.mock_mail_gateway():
+            self.env["dunning.level"]._cron_auto_run()
+        self.assertEqual(self.env["dunning.run"].search_count([("level_id", "=", self.level_early.id)]), 1)
+        self.assertFalse(self._new_mails)
+        # not due yet: nothing
+        with freeze_time(AS_OF + timedelta(days=3)):
+            self.env["dunning.level"]._cron_auto_run()
+        self.assertEqual(self.env["dunning.run"].search_count([("level_id", "=", self.level_early.id)]), 1)
+
+    def test_review_level_makes_a_draft_run_and_an_activity(self):
+        self._auto(self.level_early, "review")
+        with freeze_time(AS_OF), self.mock_mail_gateway():
+            self.env["dunning.level"]._cron_auto_run()
+        run = self.env["dunning.run"].search([("level_id", "=", self.level_early.id)])
+        self.assertEqual(run.state, "draft")
+        self.assertEqual(set(run.notice_ids.mapped("state")), {"draft"})
+        self.assertFalse(self._new_mails)
+        self.assertEqual(len(run.activity_ids), 1)
+        self.assertEqual(run.activity_ids.user_id, self.accountant)
+        self.assertEqual(run.activity_ids.summary, f"2 dunning notices to review ({self.level_early.name})")
+        with freeze_time(AS_OF), self.mock_mail_gateway():
+            run.with_user(self.accountant).action_send()
+        self.assertEqual(len(self._new_mails), 1)
+        self.assertFalse(run.activity_ids, "the review is done")
+
+    def test_failing_level_is_recorded_and_others_run(self):
+        self._auto(self.level_early, "send")
+        self._auto(self.level_late, "send")
+        self.level_early.mail_template_id.unlink()  # its template deleted: emailing Alpha fails
+        self.assertFalse(self.level_early.mail_template_id)
+        with freeze_time(AS_OF), self.mock_mail_gateway():
+            self.env["dunning.level"]._cron_auto_run()
+        failed = self.env["dunning.run"].search([("level_id", "=", self.level_early.id)])
+        self.assertEqual(failed.state, "error")
+        self.assertIn("email template", failed.error_message)
+        self.assertFalse(failed.notice_ids)
+        late = self.env["dunning.run"].search([("level_id", "=", self.level_late.id)])
+        self.assertEqual(late.state, "sent")
+        self.assertEqual(late.notice_ids.partner_id, self.beta)
+        self.assertEqual(self.level_early.auto_next_date, AS_OF + timedelta(days=7), "tried again next time")
+        cron = self.env.ref("dunning_notices.ir_cron_dunning_level_auto_run")
+        self.assertTrue(cron.active)
+
+    def test_automatic_level_needs_a_billing_sender(self):
+        with self.assertRaisesRegex(Exception, "sender"):
+            self.level_early.write({"auto_mode": "send", "auto_next_date": AS_OF})
+        internal = new_test_user(
+            self.env,
+            login="dunning_auto_internal",
+            groups="base.group_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        with self.assertRaisesRegex(Exception, "billing user"):
+            self.level_early.write({"auto_mode": "send", "auto_next_date": AS_OF, "auto_sender_user_id": internal.id})
