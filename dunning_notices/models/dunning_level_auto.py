@@ -81,7 +81,8 @@ class DunningLevel(models.Model):
                 continue
             level._auto_run(today)
             if self.env["dunning.notice"]._auto_commit():
-                self.env.cr.commit()  # a level's run stays made whatever happens to the next ones
+                # a level's run stays made whatever happens to the next ones
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _auto_run(self, day):
         """One automatic run of the level as of ``day``, at most once per day; then the next date."""

@@ -103,7 +103,7 @@ class DunningNotice(models.Model):
         copy=False,
     )
     error_message = fields.Text(readonly=True, copy=False)
-    run_id = fields.Many2one("dunning.run", string="Run", readonly=True, index="btree_not_null", copy=False)
+    run_id = fields.Many2one("dunning.run", readonly=True, index="btree_not_null", copy=False)
     # a draft notice the reviewer of its run left out: cancelled when the run is sent
     review_excluded = fields.Boolean(string="Left Out in Review", readonly=True, copy=False)
     # the day the notice was processed (emailed or printed): minimum intervals count from it

@@ -38,8 +38,8 @@ class DunningRun(models.Model):
         index=True,
     )
     error_message = fields.Text(readonly=True)
-    notice_ids = fields.One2many("dunning.notice", "run_id", string="Notices", readonly=True)
-    left_out_ids = fields.One2many("dunning.run.left.out", "run_id", string="Left Out", readonly=True)
+    notice_ids = fields.One2many("dunning.notice", "run_id", readonly=True)
+    left_out_ids = fields.One2many("dunning.run.left.out", "run_id", readonly=True)
     notice_count = fields.Integer(string="Number of Notices", compute="_compute_counts")
     emailed_count = fields.Integer(string="Emailed", compute="_compute_counts")
     printed_count = fields.Integer(string="Printed", compute="_compute_counts")
@@ -49,7 +49,7 @@ class DunningRun(models.Model):
     amount_net = fields.Monetary(string="Net Due", compute="_compute_counts", currency_field="currency_id")
 
     def init(self):
-        super().init()
+        res = super().init()
         # at most one automatic run per level and day, however many cron workers run
         self.env.cr.execute(
             SQL(
@@ -59,6 +59,7 @@ class DunningRun(models.Model):
                 """
             )
         )
+        return res
 
     # -------------------------------------------------------------------------
     # COMPUTE
