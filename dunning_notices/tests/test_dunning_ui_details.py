@@ -67,7 +67,7 @@ class TestDunningUiDetails(DunningTestCommon, HttpCase):
         # letters print the plain name
         notice = self._send_printed().filtered(lambda n: n.partner_id == self.alpha)
         html = self._report_html(notice)
-        self.assertIn(">Early</span>", html)
+        self.assertIn(">Early</h4>", html)
         self.assertNotIn("Early (", html)
 
     def _report_html(self, notices):
