@@ -56,6 +56,7 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--http-port", type=int, default=8079, help="port serving the report assets")
     parser.add_argument("--fresh", action="store_true", help="rebuild the seeded database")
+    parser.add_argument("--apply-only", action="store_true", help="stop after the wizard's stages (1, 1b, 1c)")
     return parser.parse_args()
 
 
@@ -592,6 +593,9 @@ def main():
         info["overdue items"] = sum(len(ids or ()) for ids in all_lines.mapped("move_line_ids_data"))
         info["credit items"] = sum(len(ids or ()) for ids in all_lines.mapped("credit_move_line_ids_data"))
         info["netted customers"] = len(wizard.line_ids.filtered("amount_credit"))
+        if args.apply_only:
+            stages.print_table(f"{db} ({args.customers} customers x {args.invoices} invoices, as of {AS_OF})")
+            return
         emailed = wizard.line_ids.filtered("recipient_ids")
         emailed.write({"to_email": True, "to_print": False})
         (wizard.line_ids - emailed).write({"to_email": False, "to_print": False})

@@ -55,7 +55,7 @@ class AccountMove(models.Model):
             notice = last_notice.get(move)
             move.dunning_count = info.get(move, (0, 0))[0]
             move.last_dunning_level_id = notice.level_id if notice else False
-            move.last_dunning_date = notice.create_date.date() if notice else False
+            move.last_dunning_date = (notice.date_sent or notice.create_date.date()) if notice else False
 
     # -------------------------------------------------------------------------
     # DISPUTES
@@ -106,7 +106,12 @@ class AccountMove(models.Model):
         self._check_can_dispute()
         reason = (reason or "").strip()
         if not reason:
-            raise UserError(self.env._("Give the reason of the dispute or of its resolution."))
+            raise UserError(
+                self.env._(
+                    "%(moves)s: give the reason of the dispute or of its resolution.",
+                    moves=", ".join(self.mapped("display_name")),
+                )
+            )
         self.write({"dunning_blocked": blocked, "dunning_block_reason": reason if blocked else False})
         for move in self:
             if blocked:

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 # Bounds of a level's ranges: a century of days, and amounts no ledger reaches.
@@ -116,6 +116,9 @@ class DunningLevel(models.Model):
         help="One level after the other: the days to wait after the notice of the level before was sent.",
     )
     notice_count = fields.Integer(compute="_compute_notice_count")
+    # the ranges as people say them ("61+ days", "any amount"): 0 means no limit
+    days_range_display = fields.Char(string="Days Overdue", compute="_compute_range_display")
+    amount_range_display = fields.Char(string="Amount Overdue", compute="_compute_range_display")
 
     _sql_constraints = [
         (
@@ -133,6 +136,43 @@ class DunningLevel(models.Model):
     # -------------------------------------------------------------------------
     # COMPUTE / CONSTRAINTS
     # -------------------------------------------------------------------------
+
+    @api.depends("name", "days_range_display")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        # the range tells levels apart in the wizard's dropdown; letters print the plain name
+        for level in self:
+            level.display_name = (
+                f"{level.name} ({level.days_range_display})" if level.name else level.days_range_display
+            )
+
+    @api.depends(
+        "min_days_overdue",
+        "max_days_overdue",
+        "min_amount_overdue",
+        "max_amount_overdue",
+        "currency_id",
+        "escalation_mode",
+    )
+    @api.depends_context("lang")
+    def _compute_range_display(self):
+        for level in self:
+            low, high = level.min_days_overdue, level.max_days_overdue
+            # one level after the other: the maximum is not used
+            if level.escalation_mode == "sequential" or not high:
+                level.days_range_display = self.env._("%(min)s+ days", min=low)
+            else:
+                level.days_range_display = self.env._("%(min)s-%(max)s days", min=low, max=high)
+            low, high = level.min_amount_overdue, level.max_amount_overdue
+            low_text, high_text = (tools.format_amount(self.env, amount, level.currency_id) for amount in (low, high))
+            if low and high:
+                level.amount_range_display = self.env._("%(min)s to %(max)s", min=low_text, max=high_text)
+            elif low:
+                level.amount_range_display = self.env._("from %(min)s", min=low_text)
+            elif high:
+                level.amount_range_display = self.env._("up to %(max)s", max=high_text)
+            else:
+                level.amount_range_display = self.env._("any amount")
 
     def _compute_notice_count(self):
         counts = dict(self.env["dunning.notice"]._read_group([("level_id", "in", self.ids)], ["level_id"], ["__count"]))
@@ -153,7 +193,9 @@ class DunningLevel(models.Model):
                     )
                 )
             if min(level.min_days_overdue, level.max_days_overdue) < 0:
-                raise ValidationError(self.env._("The days overdue of a dunning level cannot be negative."))
+                raise ValidationError(
+                    self.env._("Level %(level)s: the days overdue cannot be negative.", level=level.name)
+                )
             if max(level.min_days_overdue, level.max_days_overdue) > MAX_DAYS_OVERDUE:
                 raise ValidationError(
                     self.env._(
@@ -172,7 +214,9 @@ class DunningLevel(models.Model):
                     )
                 )
             if min(level.min_amount_overdue, level.max_amount_overdue) < 0:
-                raise ValidationError(self.env._("The amounts overdue of a dunning level cannot be negative."))
+                raise ValidationError(
+                    self.env._("Level %(level)s: the amounts overdue cannot be negative.", level=level.name)
+                )
             if max(level.min_amount_overdue, level.max_amount_overdue) >= MAX_AMOUNT_OVERDUE:
                 raise ValidationError(
                     self.env._(
@@ -200,15 +244,31 @@ class DunningLevel(models.Model):
         """The printable and email templates of ``records`` (levels, runs, notices) are dunning notice
         ones: the queue renders them on notices, as superuser."""
         for record in records:
+            # levels and notices are named in the message; the wizard being filled in needs no name
+            owner = record[record._rec_name] if record._rec_name else ""
             report = record.sudo().report_id
             if report and (report.model != "dunning.notice" or report.report_type != "qweb-pdf"):
                 raise ValidationError(
-                    self.env._("The printable template %(report)s is not a dunning notice report.", report=report.name)
+                    self.env._(
+                        "%(record)s: the printable template %(report)s is not a dunning notice report.",
+                        record=owner,
+                        report=report.name,
+                    )
+                    if owner
+                    else self.env._(
+                        "The printable template %(report)s is not a dunning notice report.", report=report.name
+                    )
                 )
             template = record.sudo().mail_template_id
             if template and template.model != "dunning.notice":
                 raise ValidationError(
                     self.env._(
+                        "%(record)s: the email template %(template)s is not a dunning notice template.",
+                        record=owner,
+                        template=template.name,
+                    )
+                    if owner
+                    else self.env._(
                         "The email template %(template)s is not a dunning notice template.", template=template.name
                     )
                 )

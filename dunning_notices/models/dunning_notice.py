@@ -225,7 +225,11 @@ class DunningNotice(models.Model):
         for notice in self:
             for data in (notice.move_line_ids_data or [], notice.credit_move_line_ids_data or []):
                 if not isinstance(data, list) or not all(isinstance(item_id, int) for item_id in data):
-                    raise ValidationError(self.env._("The journal items of a dunning notice are a list of ids."))
+                    raise ValidationError(
+                        self.env._(
+                            "Dunning notice %(name)s: its journal items must be a list of ids.", name=notice.name
+                        )
+                    )
         all_ids = {
             item_id
             for notice in self
@@ -261,7 +265,9 @@ class DunningNotice(models.Model):
         for notice in self:
             pdf = notice.sudo().pdf_attachment_id
             if pdf and (pdf.res_model, pdf.res_id) != (self._name, notice.id):
-                raise ValidationError(self.env._("The PDF of a dunning notice must be its own."))
+                raise ValidationError(
+                    self.env._("The PDF of dunning notice %(name)s must be its own.", name=notice.name)
+                )
             invoices = set(notice.sudo().line_ids.move_id.ids) | set(notice.sudo().move_line_ids.move_id.ids)
             for attachment in notice.sudo().invoice_attachment_ids:
                 if (attachment.res_model, attachment.res_id) != (self._name, notice.id) and not (
@@ -309,9 +315,12 @@ class DunningNotice(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_processed(self):
         # users have no unlink right; this holds for the server too: archive or cancel instead
-        if any(notice.state in ("done", "error") for notice in self):
+        if processed := self.filtered(lambda notice: notice.state in ("done", "error")):
             raise UserError(
-                self.env._("A processed dunning notice is part of the customer's history and cannot be deleted.")
+                self.env._(
+                    "A processed dunning notice is part of the customer's history and cannot be deleted: %(notices)s.",
+                    notices=", ".join(processed.mapped("name")),
+                )
             )
 
     # -------------------------------------------------------------------------
@@ -331,7 +340,12 @@ class DunningNotice(models.Model):
             )
         reports = self.report_id
         if len(reports) > 1:
-            raise UserError(self.env._("Print notices made with different printable templates separately."))
+            raise UserError(
+                self.env._(
+                    "Print notices made with different printable templates separately: %(templates)s.",
+                    templates=", ".join(reports.mapped("name")),
+                )
+            )
         action = reports.report_action(self, config=False)
         action["close_on_report_download"] = True
         return action
@@ -341,7 +355,12 @@ class DunningNotice(models.Model):
         self._check_can_act()
         failed = self.filtered(lambda n: n.state == "error")
         if not failed:
-            raise UserError(self.env._("Only notices in error can be processed again."))
+            raise UserError(
+                self.env._(
+                    "Only notices in error can be processed again, not %(notices)s.",
+                    notices=", ".join(self.mapped("name")),
+                )
+            )
         failed._check_no_live_duplicate()
         # read the items again: a failed notice was never sent, its snapshot and PDF are made anew
         failed.sudo().line_ids.unlink()
@@ -391,8 +410,13 @@ class DunningNotice(models.Model):
     def action_cancel(self):
         """Stop notices that were not sent (queued or in error): they will never be."""
         self._check_can_act()
-        if any(notice.state not in ("queued", "error") for notice in self):
-            raise UserError(self.env._("Only notices waiting to be processed or in error can be cancelled."))
+        if sent := self.filtered(lambda notice: notice.state not in ("queued", "error")):
+            raise UserError(
+                self.env._(
+                    "Only notices waiting to be processed or in error can be cancelled, not %(notices)s.",
+                    notices=", ".join(sent.mapped("name")),
+                )
+            )
         self._write_state({"state": "cancel"})
         for notice in self:
             notice.message_post(body=self.env._("Notice cancelled by %(user)s.", user=self.env.user.name))
@@ -401,8 +425,13 @@ class DunningNotice(models.Model):
     def action_archive(self):
         # OVERRIDE: a processed notice is never deleted; an accounting manager may hide it, with a trace
         self._check_can_act("account.group_account_manager")
-        if any(notice.state not in ("done", "cancel") for notice in self):
-            raise UserError(self.env._("Only processed or cancelled notices can be archived; cancel the others."))
+        if pending := self.filtered(lambda notice: notice.state not in ("done", "cancel")):
+            raise UserError(
+                self.env._(
+                    "Only processed or cancelled notices can be archived; cancel these first: %(notices)s.",
+                    notices=", ".join(pending.mapped("name")),
+                )
+            )
         self._write_state({"active": False})
         for notice in self:
             notice.message_post(body=self.env._("Notice archived by %(user)s.", user=self.env.user.name))

@@ -174,7 +174,12 @@ class DunningNotice(models.Model):
         self._check_can_act()
         failed = self.filtered(lambda notice: notice.delivery_state == "failed" and notice.message_id)
         if not failed:
-            raise UserError(self.env._("Only notices whose email failed can be sent again."))
+            raise UserError(
+                self.env._(
+                    "Only notices whose email failed can be sent again, not %(notices)s.",
+                    notices=", ".join(self.mapped("name")),
+                )
+            )
         for notice in failed:
             # sudo: the message is on the customer, whose notifications only mail's own flows may write
             wizard = (

@@ -99,6 +99,19 @@ class DunningNotice(models.Model):
         self.ensure_one()
         return f"{self.name.replace('/', '_')}.pdf"
 
+    def _get_report_base_filename(self):
+        """The name of a notice's PDF download (the report's ``print_report_name``): its number and
+        customer, "DUN-2026-00001 - Customer"."""
+        self.ensure_one()
+        return f"{self.name} - {self.partner_id.name}".replace("/", "-")
+
+    def _get_report_batch_filename(self):
+        """The name of a download of several notices (see controllers/report.py): their as-of date and
+        count, "Dunning notices 2026-11-28 (12)"."""
+        dates = sorted(set(self.mapped("as_of_date")))
+        period = f"{dates[0]}" if len(dates) == 1 else f"{dates[0]} - {dates[-1]}"
+        return self.env._("Dunning notices %(date)s (%(count)s)", date=period, count=len(self))
+
     def _needs_pdf(self):
         self.ensure_one()
         return self.to_print or (self.to_email and self.level_id.attach_notice_pdf)

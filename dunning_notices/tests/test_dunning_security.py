@@ -559,7 +559,7 @@ class TestDunningAccessMatrix(DunningTestCommon):
         self.assertTrue(queued)
         with self.assertRaisesRegex(UserError, "Only processed notices can be printed"):
             queued.with_user(self.users["billing"]).action_print()
-        with self.assertRaisesRegex(UserError, "cancel the others"):
+        with self.assertRaisesRegex(UserError, f"cancel these first: {queued.name}"):
             queued.with_user(self.users["manager"]).action_archive()
         queued.with_user(self.users["billing"]).action_cancel()
         queued.with_user(self.users["manager"]).action_archive()

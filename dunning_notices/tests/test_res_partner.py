@@ -51,7 +51,7 @@ class TestDunningHistory(DunningTestCommon):
         self.env.invalidate_all()
         self.assertEqual(self.alpha_inv.dunning_count, 1)
         self.assertEqual(self.alpha_inv.last_dunning_level_id, self.level_early)
-        self.assertEqual(self.alpha_inv.last_dunning_date, first.create_date.date())
+        self.assertEqual(self.alpha_inv.last_dunning_date, first.date_sent)
         self.assertEqual(self.alpha_old.dunning_count, 0, "the 51-day invoice is not in the early level")
         big = self.env["dunning.level"].create(
             {

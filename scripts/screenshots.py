@@ -1,0 +1,263 @@
+"""Screenshots of the addon, in English and French, for the README: ``./dev screenshots``.
+
+Run by ``./dev screenshots`` with the system Python (which imports Odoo) on a demo database that ``dev``
+created or updated. It starts Odoo on a free port (no cron: queued notices stay queued), adds what the
+shots need to the database once (a run of notices, a queued and a failed notice), then runs itself again
+with the Python of ``.local/pw`` (Playwright driving Debian's Chromium) to log in as admin and save the
+PNGs under ``docs/screenshots/<lang>/``.
+
+To add a shot, add an entry to ``SHOTS``: ``url`` (formatted with the ids ``prepare`` returns), ``wait``
+(a CSS selector shown once the view is loaded), optional ``clicks`` (selectors clicked in order, each
+followed by ``wait_after``), or ``pdf`` (a report URL, its first page saved as an image).
+"""
+
+import argparse
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+LANGS = ("en_US", "fr_FR")
+VIEWPORT = {"width": 1440, "height": 900}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+PREPARED_PARAM = "dunning_notices.screenshots_prepared"
+
+SHOTS = [
+    {
+        "name": "levels",
+        "url": "/odoo/action-dunning_notices.dunning_level_action",
+        "wait": ".o_list_renderer .o_data_row",
+    },
+    {
+        "name": "wizard_apply_filters",
+        "url": "/odoo/action-dunning_notices.dunning_notice_send_action",
+        "wait": ".modal button[name='action_apply_filters']",
+        "clicks": ["button[name='action_apply_filters']"],
+        "wait_after": ".modal .o_data_row",
+    },
+    {
+        "name": "invoice_last_dunning",
+        "url": "/odoo/action-account.action_move_out_invoice_type/{invoice_id}",
+        "wait": ".o_form_view div[name='last_dunning']",
+    },
+    {
+        "name": "notices",
+        "url": "/odoo/action-dunning_notices.dunning_notice_action",
+        "wait": ".o_list_renderer .o_data_row",
+    },
+    {
+        "name": "notice_pdf",
+        # the notice of a customer speaking the pass's language: a notice is printed in its customer's
+        "pdf": "/report/pdf/dunning_notices.report_dunning_notice/{notice_id_%(lang)s}",
+    },
+]
+
+
+# -----------------------------------------------------------------------------
+# Server side (system Python, with Odoo)
+# -----------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(config, db, port, log_path):
+    command = [
+        sys.executable, "-m", "odoo", "-c", config, "-d", db, f"--db-filter=^{db}$",
+        f"--http-port={port}", "--http-interface=127.0.0.1", "--max-cron-threads=0", "--workers=0",
+    ]  # fmt: skip
+    # its log and what it prints (the warning of running as root, said once by ./dev) go to the log file
+    with open(log_path, "ab") as log:
+        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"screenshots: Odoo stopped at start, see {log_path}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/web/health", timeout=5):
+                return server
+        except OSError:
+            time.sleep(1)
+    server.terminate()
+    sys.exit(f"screenshots: Odoo did not answer on port {port} within 2 minutes, see {log_path}")
+
+
+def prepare(config, db, base_url, log_path):
+    """What the shots show, added once: a run of notices sent today to every other customer (some printed,
+    some emailed, left in the mail queue), then a queued notice and one that failed, as of yesterday.
+    Returns the ids the shots' URLs use."""
+    import odoo  # the system Python has Odoo, the Playwright virtualenv does not
+    from odoo import SUPERUSER_ID, api
+    from odoo.exceptions import UserError
+
+    odoo.tools.config.parse_config(["-c", config, f"--logfile={log_path}", "--log-level=warn"])
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        params = env["ir.config_parameter"]
+        admin = env.ref("base.user_admin")
+        if not params.get_param(PREPARED_PARAM):
+            # the PDFs' stylesheets come from the server (its rendering threads read it committed)
+            params.set_param("report.url", base_url)
+            cr.commit()
+            env = env(user=admin, context={"lang": "en_US", "tz": admin.tz})
+            wizard = env["dunning.notice.send"].create({})
+            wizard.action_apply_filters()
+            # every other customer: the others are left for the wizard's shot
+            wizard.line_ids[1::2].write({"to_print": False, "to_email": False})
+            wizard.action_send()
+            notices = env["dunning.notice"].search([("state", "=", "done")])
+            yesterday = notices[0].as_of_date - timedelta(days=1)
+            queued, failed = (
+                notice.sudo().copy(
+                    {
+                        "as_of_date": yesterday,
+                        "move_line_ids_data": notice.move_line_ids_data,
+                        "credit_move_line_ids_data": notice.credit_move_line_ids_data,
+                    }
+                )
+                for notice in notices[:2]
+            )
+            # what the queue writes when the customer has no address to email
+            failed._set_error(UserError(env._("Notice %(name)s has no recipient to email.", name=failed.name)))
+            params.set_param("report.url", False)
+            params.set_param(PREPARED_PARAM, queued.id)
+            cr.commit()
+        done = env["dunning.notice"].search([("state", "=", "done"), ("pdf_attachment_id", "!=", False)], order="id")
+        ids = {"invoice_id": done[:1].line_ids[:1].move_id.id}
+        for lang in LANGS:
+            notice = done.filtered(lambda n, lang=lang: n.partner_id.lang == lang)[:1] or done[:1]
+            ids[f"notice_id_{lang}"] = notice.id
+        return ids
+
+
+def main_server(args):
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = Path(tempfile.gettempdir()) / f"dunning-screenshots-{args.db}.log"
+    print(f"==> screenshots: Odoo on {base_url} (database {args.db}, log {log_path})", flush=True)
+    server = start_server(args.config, args.db, port, log_path)
+    try:
+        ids = prepare(args.config, args.db, base_url, log_path)
+        command = [args.playwright_python, __file__, "browse", "--url", base_url, "--ids", json.dumps(ids)]
+        subprocess.run(command, check=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+# -----------------------------------------------------------------------------
+# Browser side (Python of .local/pw, with Playwright)
+# -----------------------------------------------------------------------------
+
+
+def rpc(page, base_url, model, method, *args):
+    payload = {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "params": {"model": model, "method": method, "args": list(args), "kwargs": {}},
+    }
+    response = page.request.post(f"{base_url}/web/dataset/call_kw/{model}/{method}", data=payload)
+    result = response.json()
+    if "error" in result:
+        raise RuntimeError(result["error"]["data"]["message"])
+    return result["result"]
+
+
+def take(page, base_url, shot, ids, lang, out):
+    path = out / f"{shot['name']}.png"
+    if "pdf" in shot:
+        response = page.request.get(base_url + (shot["pdf"] % {"lang": lang}).format(**ids))
+        if not response.ok or response.headers.get("content-type") != "application/pdf":
+            raise RuntimeError(f"{shot['name']}: no PDF ({response.status})")
+        with tempfile.TemporaryDirectory() as tmp:
+            pdf = Path(tmp) / "notice.pdf"
+            pdf.write_bytes(response.body())
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", pdf, path.with_suffix("")],
+                check=True,
+            )
+        return path
+    page.goto(base_url + shot["url"].format(**ids))
+    try:
+        page.wait_for_selector(shot["wait"])
+        for selector in shot.get("clicks", []):
+            page.click(selector)
+            page.wait_for_selector(shot["wait_after"])
+    except Exception:
+        failed = Path(tempfile.gettempdir()) / f"screenshot-failed-{shot['name']}.png"
+        page.screenshot(path=failed)
+        print(f"    {shot['name']}: the page as it was, in {failed}", flush=True)
+        raise
+    # no focus ring nor tooltip left by the clicks
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.mouse.move(0, VIEWPORT["height"] - 1)
+    page.wait_for_timeout(1000)  # the last reads and the views' animations (the bus keeps the network busy)
+    page.screenshot(path=path)
+    return path
+
+
+def main_browse(args):
+    from playwright.sync_api import sync_playwright  # only in the Playwright virtualenv
+
+    ids = json.loads(args.ids)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(f"{args.url}/web/login")
+        page.fill("input[name='login']", "admin")
+        page.fill("input[name='password']", "admin")
+        page.click("button[type='submit']")
+        page.wait_for_url("**/odoo**")
+        [uid] = rpc(page, args.url, "res.users", "search", [["login", "=", "admin"]])
+        try:
+            for lang in LANGS:
+                rpc(page, args.url, "res.users", "write", [uid], {"lang": lang})
+                out = OUT / lang.split("_")[0]
+                out.mkdir(parents=True, exist_ok=True)
+                for shot in SHOTS:
+                    print(f"    {take(page, args.url, shot, ids, lang, out).relative_to(ROOT)}", flush=True)
+        finally:
+            rpc(page, args.url, "res.users", "write", [uid], {"lang": "en_US"})
+            browser.close()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    server = sub.add_parser("run", help="start Odoo, prepare the database, take the shots")
+    server.add_argument("--config", required=True)
+    server.add_argument("--db", required=True)
+    server.add_argument("--playwright-python", required=True)
+    browse = sub.add_parser("browse", help="take the shots from a running server (Playwright's Python)")
+    browse.add_argument("--url", required=True)
+    browse.add_argument("--ids", required=True)
+    args = parser.parse_args()
+    if args.command == "run":
+        if not shutil.which("pdftoppm"):
+            sys.exit("screenshots: pdftoppm is missing (poppler-utils: ./dev setup)")
+        main_server(args)
+    else:
+        main_browse(args)
+
+
+if __name__ == "__main__":
+    main()
