@@ -36,12 +36,25 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PREPARED_PARAM = "dunning_notices.screenshots_prepared"
+# the customers that fill the wizard's list, and a run saved for review (added to older screenshot databases)
+PREPARED_RUN_PARAM = "dunning_notices.screenshots_run_prepared"
+MORE_CUSTOMERS = [
+    ("Atlas Freight", 45, 1250.0), ("Beacon Dental", 12, 380.0), ("Cobalt Studios", 20, 2400.0),
+    ("Delta Orchards", 33, 615.5), ("Evergreen Florists", 8, 145.0), ("Falcon Logistics", 65, 4890.0),
+    ("Granite Builders", 27, 3120.0), ("Harbor Cafe", 5, 96.4), ("Ivory Print Shop", 18, 730.0),
+    ("Juniper Clinics", 41, 1980.0), ("Keystone Legal", 14, 2250.0), ("Lumen Opticians", 9, 310.0),
+]  # fmt: skip
 
 SHOTS = [
     {
         "name": "levels",
         "url": "/odoo/action-dunning_notices.dunning_level_action",
         "wait": ".o_list_renderer .o_data_row",
+    },
+    {
+        "name": "wizard_filters",
+        "url": "/odoo/action-dunning_notices.dunning_notice_send_action",
+        "wait": ".modal button[name='action_apply_filters']",
     },
     {
         "name": "wizard_apply_filters",
@@ -59,6 +72,16 @@ SHOTS = [
         "name": "notices",
         "url": "/odoo/action-dunning_notices.dunning_notice_action",
         "wait": ".o_list_renderer .o_data_row",
+    },
+    {
+        "name": "run_review",
+        "url": "/odoo/action-dunning_notices.dunning_run_action/{run_id}",
+        "wait": ".o_form_view div[name='notice_ids'] .o_data_row",
+    },
+    {
+        "name": "customer_history",
+        "url": "/odoo/action-account.res_partner_action_customer/{customer_id}",
+        "wait": ".o_form_view .o-mail-Message",
     },
     {
         "name": "notice_pdf",
@@ -141,12 +164,52 @@ def prepare(config, db, base_url, log_path):
             params.set_param("report.url", False)
             params.set_param(PREPARED_PARAM, queued.id)
             cr.commit()
+        if not params.get_param(PREPARED_RUN_PARAM):
+            env = env(user=admin, context={"lang": "en_US", "tz": admin.tz})
+            prepare_run(env)
+            params.set_param(PREPARED_RUN_PARAM, "1")
+            cr.commit()
         done = env["dunning.notice"].search([("state", "=", "done"), ("pdf_attachment_id", "!=", False)], order="id")
-        ids = {"invoice_id": done[:1].line_ids[:1].move_id.id}
+        ids = {"invoice_id": done[:1].line_ids[:1].move_id.id, "customer_id": done[:1].partner_id.id}
+        ids["run_id"] = env["dunning.run"].search([("state", "=", "draft")], order="id desc", limit=1).id
         for lang in LANGS:
             notice = done.filtered(lambda n, lang=lang: n.partner_id.lang == lang)[:1] or done[:1]
             ids[f"notice_id_{lang}"] = notice.id
         return ids
+
+
+def prepare_run(env):
+    """Twelve more customers owing money (the wizard's list then fills its screen) and a run of the first
+    level saved for review, one customer left out by the reviewer."""
+    from odoo import Command, fields
+
+    today = fields.Date.context_today(env.user)
+    customers = env["res.partner"].create(
+        [
+            {"name": name, "is_company": True, "email": f"accounts@{name.split()[0].lower()}.example.com"}
+            for name, _days, _amount in MORE_CUSTOMERS
+        ]
+    )
+    invoices = env["account.move"].create(
+        [
+            {
+                "move_type": "out_invoice",
+                "partner_id": customer.id,
+                "invoice_date": today - timedelta(days=days + 30),
+                "invoice_date_due": today - timedelta(days=days),
+                "invoice_line_ids": [
+                    Command.create({"name": "Services", "quantity": 1, "price_unit": amount, "tax_ids": []})
+                ],
+            }
+            for customer, (_name, days, amount) in zip(customers, MORE_CUSTOMERS, strict=True)
+        ]
+    )
+    invoices.action_post()
+    level = env["dunning.level"].search([("company_id", "=", env.company.id)], limit=1)
+    wizard = env["dunning.notice.send"].create({"level_id": level.id})
+    wizard.action_apply_filters()
+    wizard.action_save_for_review()
+    wizard.notice_ids[-1:].action_review_leave_out()
 
 
 def main_server(args):

@@ -103,7 +103,8 @@ class DunningNotice(models.Model):
         """The name of a notice's PDF download (the report's ``print_report_name``): its number and
         customer, "DUN-2026-00001 - Customer"."""
         self.ensure_one()
-        return f"{self.name} - {self.partner_id.name}".replace("/", "-")
+        number = self.env._("Draft") if self.state == "draft" else self.name  # a preview: not numbered yet
+        return f"{number} - {self.partner_id.name}".replace("/", "-")
 
     def _get_report_batch_filename(self):
         """The name of a download of several notices (see controllers/report.py): their as-of date and

@@ -2,6 +2,7 @@ import re
 
 import psycopg2
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -523,6 +524,11 @@ class DunningNoticeSend(models.TransientModel):
             "domain": [("wizard_id", "=", self.id), ("excluded", "=", True)],
             "context": {"search_default_group_by_reason": 1, "create": False},
             "target": "new",
+            "help": Markup('<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p>')
+            % (
+                self.env._("Every customer found is reminded"),
+                self.env._("Customers found but not reminded (on hold, below the minimum, ...) are listed here."),
+            ),
         }
 
     def _prepare_notice_vals(self):
