@@ -107,7 +107,6 @@ class DunningLevel(models.Model):
                         "level_id": self.id,
                         "as_of_date": day,
                         "date_basis": self.company_id.dunning_date_basis,
-                        "filter_summary": self.env._("All customers"),
                         "state": "error",
                         "error_message": message,
                     }

@@ -5,6 +5,27 @@ from odoo.tools import SQL
 from .res_company import DATE_BASIS_SELECTION
 
 
+def format_customer_filters(record):
+    """The customer filters of a run, or of the wizard (the same fields), in the user's words."""
+    env = record.env
+    parts = []
+    if record.customer_ref_from or record.customer_ref_to:
+        parts.append(
+            env._(
+                "References %(start)s to %(end)s",
+                start=record.customer_ref_from or "...",
+                end=record.customer_ref_to or "...",
+            )
+        )
+    if record.customer_type and record.customer_type != "all":
+        parts.append(dict(record._fields["customer_type"]._description_selection(env))[record.customer_type])
+    if record.category_ids:
+        parts.append(env._("Tags: %(tags)s", tags=", ".join(record.category_ids.mapped("name"))))
+    if partners := record.with_context(active_test=False).partner_ids:
+        parts.append(env._("Customers: %(customers)s", customers=", ".join(partners.mapped("display_name"))))
+    return "; ".join(parts) or env._("All customers")
+
+
 class DunningRun(models.Model):
     """What one run of the wizard, or one automatic run of a level, did: its filters, the customers it
     reminded (its notices) and those it left out, and why. A run saved for review holds draft notices
@@ -25,7 +46,15 @@ class DunningRun(models.Model):
     level_id = fields.Many2one("dunning.level", string="Dunning Level", readonly=True, check_company=True)
     as_of_date = fields.Date(string="As of", required=True, readonly=True)
     date_basis = fields.Selection(DATE_BASIS_SELECTION, string="Aging Basis", required=True, readonly=True)
-    filter_summary = fields.Char(string="Filters", readonly=True)
+    # the run's customer filters, as the wizard had them
+    customer_ref_from = fields.Char(string="Customers from", readonly=True)
+    customer_ref_to = fields.Char(string="Customers to", readonly=True)
+    customer_type = fields.Selection(
+        [("all", "All"), ("company", "Companies"), ("person", "Individuals")], default="all", readonly=True
+    )
+    category_ids = fields.Many2many("res.partner.category", string="Customer Tags", readonly=True)
+    partner_ids = fields.Many2many("res.partner", string="Customers Picked", readonly=True)
+    filter_summary = fields.Char(string="Filters", compute="_compute_filter_summary")
     automatic = fields.Boolean(readonly=True, help="Made by the level's automatic runs, not by a user.")
     # the day of an automatic run: one per level and day (see init)
     auto_date = fields.Date(string="Automatic Run Date", readonly=True)
@@ -101,6 +130,11 @@ class DunningRun(models.Model):
             run.amount_net = amounts[run]
             run.left_out_count = sum(count for _reason, count in left_out[run])
             run.left_out_summary = ", ".join(f"{reason}: {count}" for reason, count in left_out[run])
+
+    @api.depends("customer_ref_from", "customer_ref_to", "customer_type", "category_ids", "partner_ids")
+    def _compute_filter_summary(self):
+        for run in self:
+            run.filter_summary = format_customer_filters(run)
 
     # -------------------------------------------------------------------------
     # CRUD

@@ -59,6 +59,17 @@ class TestDunningRun(DunningTestCommon):
         self.assertEqual(run.filter_summary, "All customers")
         self.assertEqual(len(self._new_mails), 2)
 
+    def test_run_keeps_its_filters(self):
+        form = self._wizard_form(user=self.accountant, customer_type="company")
+        form.category_ids.add(self.tag_vip)
+        wizard = self._apply(form)
+        self.assertEqual(wizard.line_ids.partner_id, self.beta)
+        wizard.action_save_for_review()
+        run = wizard.notice_ids.run_id
+        self.assertEqual((run.customer_type, run.category_ids), ("company", self.tag_vip))
+        self.assertEqual(run.filter_summary, "Companies; Tags: VIP")
+        self.assertIn(run.filter_summary, wizard.run_summary)
+
     def test_review_preview_then_send(self):
         wizard = self._apply_as_accountant()
         before = self._notice_sequence_next()

@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date, mute_logger
 
 from ..models.dunning_level import CREDIT_HANDLING_SELECTION
+from ..models.dunning_run import format_customer_filters
 from ..models.res_company import DATE_BASIS_SELECTION
 
 
@@ -186,7 +187,7 @@ class DunningNoticeSend(models.TransientModel):
                 level=wizard.level_id.name or self.env._("All levels"),
                 date=format_date(self.env, wizard.as_of_date),
                 basis=(bases.get(wizard.date_basis) or "").lower(),
-                customers=wizard._get_filter_summary(),
+                customers=format_customer_filters(wizard),
             )
 
     @api.constrains("as_of_date", "company_id")
@@ -445,7 +446,11 @@ class DunningNoticeSend(models.TransientModel):
             "level_id": self.level_id.id,
             "as_of_date": self.as_of_date,
             "date_basis": self.date_basis,
-            "filter_summary": self._get_filter_summary(),
+            "customer_ref_from": self.customer_ref_from,
+            "customer_ref_to": self.customer_ref_to,
+            "customer_type": self.customer_type,
+            "category_ids": [Command.set(self.category_ids.ids)],
+            "partner_ids": [Command.set(self.with_context(active_test=False).partner_ids.ids)],
             "state": state,
             "left_out_ids": [
                 Command.create(
@@ -462,26 +467,6 @@ class DunningNoticeSend(models.TransientModel):
                 for line in self.excluded_line_ids
             ],
         }
-
-    def _get_filter_summary(self):
-        """The run's customer filters in words, for its record."""
-        self.ensure_one()
-        parts = []
-        if self.customer_ref_from or self.customer_ref_to:
-            parts.append(
-                self.env._(
-                    "References %(start)s to %(end)s",
-                    start=self.customer_ref_from or "...",
-                    end=self.customer_ref_to or "...",
-                )
-            )
-        if self.customer_type != "all":
-            parts.append(dict(self._fields["customer_type"]._description_selection(self.env))[self.customer_type])
-        if self.category_ids:
-            parts.append(self.env._("Tags: %(tags)s", tags=", ".join(self.category_ids.mapped("name"))))
-        if partners := self.with_context(active_test=False).partner_ids:
-            parts.append(self.env._("Customers: %(customers)s", customers=", ".join(partners.mapped("display_name"))))
-        return "; ".join(parts) or self.env._("All customers")
 
     def _get_duplicates_message(self, partners, error):
         self.env.invalidate_all()
