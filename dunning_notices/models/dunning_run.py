@@ -98,16 +98,16 @@ class DunningRun(models.Model):
     def _compute_counts(self):
         counts = {run: dict.fromkeys(("notices", "emailed", "printed", "failed"), 0) for run in self}
         amounts = dict.fromkeys(self, 0.0)
-        for run, state, to_email, to_print, count, amount in (
+        for run, state, to_email, to_print, left_out, count, amount in (
             self.env["dunning.notice"]
             .with_context(active_test=False)
             ._read_group(
                 [("run_id", "in", self.ids)],
-                ["run_id", "state", "to_email", "to_print"],
+                ["run_id", "state", "to_email", "to_print", "review_excluded"],
                 ["__count", "amount_net:sum"],
             )
         ):
-            if state in ("cancel", "error"):
+            if state in ("cancel", "error") or left_out:
                 counts[run]["failed"] += count if state == "error" else 0
                 continue
             counts[run]["notices"] += count
