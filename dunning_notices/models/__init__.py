@@ -3,6 +3,9 @@ from . import res_config_settings
 from . import dunning_level
 from . import dunning_level_selection
 from . import dunning_level_auto
+from . import dunning_level_charges
+from . import dunning_interest_rate
+from . import dunning_interest_scheme
 from . import dunning_notice
 from . import dunning_notice_line
 from . import res_partner
@@ -10,6 +13,7 @@ from . import account_move
 from . import dunning_notice_pdf
 from . import dunning_notice_mail
 from . import dunning_notice_review
+from . import dunning_notice_charges
 from . import dunning_run
 from . import dunning_run_left_out
 from . import ir_actions_report

@@ -697,9 +697,11 @@ class DunningNotice(models.Model):
             found = self.env["account.move.line"].search(domain)
             for partner, items in found.grouped("partner_id").items():
                 credits_found[level, as_of_date, partner] = items
+        items_by_notice = {notice: notice.move_line_ids.filtered_domain([*still_open, *OPEN_TO_DUN]) for notice in self}
+        charges, fees = self._get_charges(items_by_notice)
         vals_list = []
         for notice in self:
-            items = notice.move_line_ids.filtered_domain([*still_open, *OPEN_TO_DUN])
+            items = items_by_notice[notice]
             open_credits = credits_found.get(
                 (notice.level_id, notice.as_of_date, notice.partner_id), self.env["account.move.line"]
             )
@@ -707,6 +709,7 @@ class DunningNotice(models.Model):
                 {
                     "notice_id": notice.id,
                     **line_model._prepare_vals_from_move_line(item, notice._get_days_overdue(item)),
+                    **charges.get((notice.id, item.id), {}),
                 }
                 for item in items.sorted(lambda i: (i.date_maturity, i.id))
             ]
@@ -715,6 +718,8 @@ class DunningNotice(models.Model):
                 for item in open_credits.sorted(lambda i: (i.date, i.id))
             ]
         line_model.sudo().create(vals_list)  # lines are written by the server only
+        for notice_id, fee in fees.items():
+            self.browse(notice_id)._write_state({"amount_fee_fixed": fee})
         settled = self.filtered(
             lambda n: (
                 not any(line.line_type == "overdue" for line in n.line_ids)

@@ -17,9 +17,15 @@ class DunningNotice(models.Model):
         line_model = self.env["dunning.notice.line"]
         still_open = [("parent_state", "=", "posted"), ("reconciled", "=", False), ("amount_residual", ">", 0)]
         items = self.move_line_ids.filtered_domain([*still_open, *OPEN_TO_DUN])
+        charges, _fees = self._get_charges({self: items})
         overdue = line_model.concat(
             *(
-                line_model.new(line_model._prepare_vals_from_move_line(item, self._get_days_overdue(item)))
+                line_model.new(
+                    {
+                        **line_model._prepare_vals_from_move_line(item, self._get_days_overdue(item)),
+                        **charges.get((self.id, item.id), {}),
+                    }
+                )
                 for item in items.sorted(lambda i: (i.date_maturity, i.id))
             )
         )

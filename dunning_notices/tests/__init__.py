@@ -16,3 +16,4 @@ from . import test_dunning_escalation
 from . import test_dunning_notice_send_items
 from . import test_dunning_run
 from . import test_dunning_ui_details
+from . import test_dunning_charges

@@ -1,0 +1,148 @@
+# Interest and fees on a notice: computed per overdue item when the notice's snapshot is taken (or its
+# draft previewed), from the level's interest scheme and fees; only what earlier delivered notices did
+# not charge yet.
+# pylint: disable=consider-merging-classes-inherited
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from .dunning_level_selection import UNDELIVERED_STATES
+
+# The fixed compensation for recovery costs per late invoice (Directive 2011/7/EU art. 6, French D441-5)
+COMPENSATION_EUR = 40.0
+
+
+class DunningNoticeLine(models.Model):
+    _inherit = "dunning.notice.line"
+
+    interest_date_from = fields.Date(string="Interest From")
+    interest_date_to = fields.Date(string="Interest To")
+    interest_days = fields.Integer()
+    amount_interest = fields.Monetary(string="Interest", currency_field="currency_id")
+    amount_compensation = fields.Monetary(string="Recovery Compensation", currency_field="currency_id")
+
+
+class DunningNotice(models.Model):
+    _inherit = "dunning.notice"
+
+    amount_fee_fixed = fields.Monetary(string="Notice Fee", readonly=True, currency_field="currency_id")
+    amount_interest = fields.Monetary(
+        string="Interest", compute="_compute_amount_charges", store=True, currency_field="currency_id"
+    )
+    amount_fees = fields.Monetary(
+        string="Fees", compute="_compute_amount_charges", store=True, currency_field="currency_id"
+    )
+    amount_total_due = fields.Monetary(
+        string="Total with Charges", compute="_compute_amount_charges", store=True, currency_field="currency_id"
+    )
+
+    @api.depends("line_ids.amount_interest", "line_ids.amount_compensation", "amount_fee_fixed", "amount_net")
+    def _compute_amount_charges(self):
+        for notice in self:
+            interest = fees = 0.0
+            for line in notice.line_ids.filtered(lambda line: line.line_type == "overdue"):
+                # in the company currency at the item's own rate, like its amount due
+                ratio = line.amount_residual_company / line.amount_residual if line.amount_residual else 1.0
+                interest += line.amount_interest * ratio
+                fees += line.amount_compensation * ratio
+            currency = notice.currency_id
+            notice.amount_interest = currency.round(interest)
+            notice.amount_fees = currency.round(fees + notice.amount_fee_fixed)
+            notice.amount_total_due = notice.amount_net + notice.amount_interest + notice.amount_fees
+
+    def _get_charges(self, items_by_notice):
+        """{(notice id, item id): line values} of the interest and compensation charged on the overdue
+        ``items_by_notice`` ({notice: items}); {notice id: fixed fee}. Earlier notices' charges are read in
+        two grouped queries: interest runs from the day after the last day charged on a delivered notice,
+        the compensation is charged once per invoice."""
+        charges, fees = {}, {}
+        charging = {
+            notice: items
+            for notice, items in items_by_notice.items()
+            if notice.level_id._charges_customer(notice.partner_id) and items
+        }
+        if not charging:
+            return charges, fees
+        all_items = self.env["account.move.line"].concat(*charging.values())
+        line_model = self.env["dunning.notice.line"].sudo()
+        delivered = [
+            ("line_type", "=", "overdue"),
+            ("notice_id.state", "=", "done"),
+            ("notice_id.delivery_state", "not in", UNDELIVERED_STATES),
+            ("notice_id", "not in", [notice.id for notice in charging]),
+        ]
+        charged_until = dict(
+            line_model._read_group(
+                [*delivered, ("move_line_id", "in", all_items.ids), ("interest_date_to", "!=", False)],
+                ["move_line_id"],
+                ["interest_date_to:max"],
+            )
+        )
+        compensated = {
+            move
+            for [move] in line_model._read_group(
+                [*delivered, ("move_id", "in", all_items.move_id.ids), ("amount_compensation", ">", 0)], ["move_id"]
+            )
+        }
+        codes = {notice.level_id.interest_scheme_id.base_code for notice in charging} - {False}
+        series = self.env["dunning.interest.rate"]._get_series(codes)
+        eur = self.env.ref("base.EUR")
+        for notice, items in charging.items():
+            level = notice.level_id
+            scheme = level.interest_scheme_id
+            if level.fee_fixed:
+                fees[notice.id] = level.fee_fixed
+            for item in items:
+                vals = {}
+                if scheme:
+                    start = item.date_maturity + timedelta(days=1)
+                    if item in charged_until:
+                        start = max(start, charged_until[item] + timedelta(days=1))
+                    interest, days = scheme._compute_interest(
+                        item.amount_residual_currency, start, notice.as_of_date, item.currency_id,
+                        series.get(scheme.base_code, []),
+                    )  # fmt: skip
+                    if days:
+                        vals.update(
+                            interest_date_from=start,
+                            interest_date_to=notice.as_of_date,
+                            interest_days=days,
+                            amount_interest=interest,
+                        )
+                if (
+                    level.fee_compensation
+                    and item.move_id.move_type == "out_invoice"
+                    and item.move_id not in compensated
+                ):
+                    compensated.add(item.move_id)  # once per invoice, its instalments included
+                    vals["amount_compensation"] = eur._convert(
+                        COMPENSATION_EUR, item.currency_id, notice.company_id, notice.as_of_date
+                    )
+                if vals:
+                    charges[notice.id, item.id] = vals
+        return charges, fees
+
+    def _get_charges_summary(self):
+        """What the notice charges on top of the amounts due, in the company currency, for its PDF and
+        email (a draft: as it would be charged now): ``interest``, ``compensation``, ``fee``, ``charges``
+        (their sum) and ``total`` (the net amount due plus the charges)."""
+        self.ensure_one()
+        interest = compensation = 0.0
+        for line in self._get_overdue_lines():
+            ratio = line.amount_residual_company / line.amount_residual if line.amount_residual else 1.0
+            interest += line.amount_interest * ratio
+            compensation += line.amount_compensation * ratio
+        if self.state == "draft":
+            level = self.level_id
+            fee = level.fee_fixed if level._charges_customer(self.partner_id) else 0.0
+        else:
+            fee = self.amount_fee_fixed
+        currency = self.currency_id
+        charges = currency.round(interest) + currency.round(compensation) + fee
+        return {
+            "interest": currency.round(interest),
+            "compensation": currency.round(compensation),
+            "fee": fee,
+            "charges": charges,
+            "total": self._get_net_amounts()["amount_net"] + charges,
+        }

@@ -1,0 +1,170 @@
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, tagged
+
+from .common import AS_OF, DunningTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningInterestSchemes(DunningTestCommon):
+    """Issue 15, interest: the shipped presets and day counts, with numbers computed by hand."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.eur = cls.env.ref("base.EUR")
+        cls.eu = cls.env.ref("dunning_notices.interest_scheme_eu_2011_7")
+        cls.fr = cls.env.ref("dunning_notices.interest_scheme_fr_l441_10")
+
+    def _interest(self, scheme, amount, due, as_of, currency=None):
+        series = self.env["dunning.interest.rate"]._get_series({scheme.base_code} - {False})
+        return scheme._compute_interest(
+            amount, due + timedelta(days=1), as_of, currency or self.eur, series.get(scheme.base_code, [])
+        )
+
+    def test_presets_second_half_of_2025(self):
+        # due 1 July 2025, as of 29 September 2025: 2 July to 29 September = 90 days, all in H2 2025,
+        # whose rate is the ECB rate in force on 1 July 2025: 2.15 %
+        # EU: 10,000 x (2.15 + 8) % x 90 / 365 = 250.2739... -> 250.27
+        self.assertEqual(self._interest(self.eu, 10000, date(2025, 7, 1), date(2025, 9, 29)), (250.27, 90))
+        # France: 10,000 x (2.15 + 10) % x 90 / 365 = 299.5890... -> 299.59
+        self.assertEqual(self._interest(self.fr, 10000, date(2025, 7, 1), date(2025, 9, 29)), (299.59, 90))
+
+    def test_split_at_the_half_year_rounded_once(self):
+        # due 1 May 2025, as of 30 August 2025: 2 May-30 June = 60 days at (3.15 + 10) % (the rate on
+        # 1 January 2025), 1 July-30 August = 61 days at (2.15 + 10) %:
+        # 1,000 x (60 x 13.15 + 61 x 12.15) / 100 / 365 = 1,000 x 1,530.15 / 36,500 = 41.9219... -> 41.92
+        # (each part rounded on its own would give 21.62 + 20.31 = 41.93)
+        self.assertEqual(self._interest(self.fr, 1000, date(2025, 5, 1), date(2025, 8, 30)), (41.92, 121))
+
+    def test_day_count_on_a_fixed_rate(self):
+        act365 = self.env["dunning.interest.scheme"].create({"name": "8 %", "fixed_rate": 8})
+        act360 = act365.copy({"day_count": "act360"})
+        # 2,500 x 8 % x 45 / 365 = 24.6575... -> 24.66; x 45 / 360 = 25.00
+        self.assertEqual(self._interest(act365, 2500, date(2025, 3, 1), date(2025, 4, 15)), (24.66, 45))
+        self.assertEqual(self._interest(act360, 2500, date(2025, 3, 1), date(2025, 4, 15)), (25.0, 45))
+        with self.assertRaisesRegex(Exception, "reference rate or a fixed rate"):
+            self.env["dunning.interest.scheme"].create({"name": "Nothing"})
+
+    def test_a_missing_reference_rate_is_named(self):
+        with self.assertRaisesRegex(UserError, "ecb_mro"):
+            self._interest(self.eu, 1000, date(2020, 1, 1), date(2020, 3, 1))
+
+    def test_access_rates_are_the_managers(self):
+        rate = self.env.ref("dunning_notices.interest_rate_ecb_mro_20250611")
+        self.assertEqual(rate.with_user(self.accountant).rate, 2.15)
+        with self.assertRaises(AccessError):
+            rate.with_user(self.accountant).write({"rate": 1})
+        with self.assertRaises(AccessError):
+            self.env["dunning.interest.rate"].with_user(self.accountant).create(
+                {"code": "ecb_mro", "date_from": date(2026, 1, 1), "rate": 2}
+            )
+        with self.assertRaises(AccessError):
+            self.eu.with_user(self.accountant).write({"margin": 1})
+        # the accounting manager adds the next rate
+        self.env["dunning.interest.rate"].with_user(self.env.user).create(
+            {"code": "ecb_mro", "date_from": date(2026, 2, 1), "rate": 2.0}
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestDunningNoticeCharges(DunningTestCommon):
+    """Issue 15, interest and fees on the notices, charged once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.level_all = cls._create_level_all()
+        cls.level_all.write(
+            {
+                "interest_scheme_id": cls.env.ref("dunning_notices.interest_scheme_eu_2011_7").id,
+                "fee_fixed": 5.0,
+                "fee_compensation": True,
+            }
+        )
+        # 1 company currency unit = 0.5 EUR: the EUR 40 compensation is 80.00 in the company currency
+        cls.env["res.currency.rate"].create(
+            {
+                "currency_id": cls.env.ref("base.EUR").id,
+                "name": date(2026, 1, 1),
+                "rate": 0.5,
+                "company_id": cls.company.id,
+            }
+        )
+        cls.env.ref("base.EUR").active = True
+        cls.alpha_inv = cls._invoice(cls.alpha, date(2026, 5, 1), 1000, due=date(2026, 6, 1))
+        cls.carol_inv = cls._invoice(cls.carol, date(2026, 5, 1), 1000, due=date(2026, 6, 1))
+
+    def _send_as_of(self, as_of_date, partner):
+        form = self._wizard_form(user=self.accountant, level_id=self.level_all, as_of_date=as_of_date)
+        form.partner_ids.add(partner)
+        wizard = self._apply(form)
+        wizard.line_ids.write({"to_print": True, "to_email": False})
+        with freeze_time(as_of_date), self.mock_mail_gateway():
+            wizard.action_send()
+        return wizard.notice_ids
+
+    def test_interest_and_fees_then_only_what_was_not_charged(self):
+        notice = self._send_as_of(AS_OF, self.alpha)
+        self.assertEqual(notice.state, "done")
+        line = notice._get_overdue_lines()
+        # 2 to 30 June 2026 = 29 days at (2.15 + 8) % (the ECB rate in force on 1 January 2026):
+        # 1,000 x 10.15 % x 29 / 365 = 8.0643... -> 8.06
+        self.assertEqual((line.interest_date_from, line.interest_date_to), (date(2026, 6, 2), AS_OF))
+        self.assertEqual((line.interest_days, line.amount_interest), (29, 8.06))
+        self.assertEqual(line.amount_compensation, 80.0)
+        self.assertEqual(notice.amount_fee_fixed, 5.0)
+        self.assertEqual((notice.amount_interest, notice.amount_fees), (8.06, 85.0))
+        self.assertEqual(notice.amount_total_due, 1000 + 8.06 + 85)
+        # the letter and the email show them, with the total
+        report = self.env.ref("dunning_notices.action_report_dunning_notice")
+        html = report._render_qweb_html(report, notice.ids)[0].decode()
+        for text in ("Late payment interest", "Fixed compensation for recovery costs", "Reminder fee"):
+            self.assertIn(text, html)
+        self.assertIn("1,093.06", html)
+        body = self.level_all.mail_template_id._render_field("body_html", notice.ids)[notice.id]
+        self.assertIn("Late payment interest", body)
+        self.assertIn("1,093.06", body)
+        # ten days later: 1 to 10 July, 1,000 x 10.15 % x 10 / 365 = 2.7808... -> 2.78; no second EUR 40
+        later = self._send_as_of(AS_OF + timedelta(days=10), self.alpha)
+        line = later._get_overdue_lines()
+        self.assertEqual(
+            (line.interest_date_from, line.interest_days, line.amount_interest), (date(2026, 7, 1), 10, 2.78)
+        )
+        self.assertFalse(line.amount_compensation)
+        self.assertEqual(later.amount_fees, 5.0)
+
+    def test_an_undelivered_notice_charged_nothing(self):
+        notice = self._send_as_of(AS_OF, self.alpha)
+        notice._write_state({"state": "error", "error_message": "Printer on fire"})
+        later = self._send_as_of(AS_OF + timedelta(days=10), self.alpha)
+        line = later._get_overdue_lines()
+        self.assertEqual((line.interest_date_from, line.interest_days), (date(2026, 6, 2), 39))
+        self.assertEqual(line.amount_compensation, 80.0)
+
+    def test_a_private_customer_is_not_charged_by_default(self):
+        notice = self._send_as_of(AS_OF, self.carol)
+        self.assertFalse(notice._get_overdue_lines().amount_interest)
+        self.assertEqual((notice.amount_interest, notice.amount_fees), (0.0, 0.0))
+        self.assertEqual(notice.amount_total_due, 1000)
+        with Form(self.level_all) as level_form:
+            level_form.charge_companies_only = False
+        notice = self._send_as_of(AS_OF + timedelta(days=1), self.carol)
+        self.assertEqual(notice._get_overdue_lines().amount_interest, 8.34)  # 30 days: 8.3424... -> 8.34
+
+    def test_draft_preview_shows_the_charges_without_storing_them(self):
+        form = self._wizard_form(user=self.accountant, level_id=self.level_all)
+        form.partner_ids.add(self.alpha)
+        wizard = self._apply(form)
+        wizard.action_save_for_review()
+        notice = wizard.notice_ids
+        self.assertEqual(notice._get_overdue_lines().amount_interest, 8.06)
+        self.assertFalse(notice.line_ids)
+        self.assertFalse(notice.amount_interest)
+        self.assertFalse(
+            self.env["dunning.notice.line"].search_count([("notice_id.partner_id", "=", self.alpha.id)]),
+            "nothing charged by a draft",
+        )
