@@ -16,6 +16,7 @@
         "data/mail_templates_email_layouts.xml",
         "data/mail_template_data.xml",
         "data/dunning_interest_data.xml",
+        "data/product_data.xml",
         "data/dunning_level_data.xml",
         "data/ir_cron_data.xml",
         "wizard/dunning_notice_send_views.xml",

@@ -17,6 +17,10 @@ class AccountMove(models.Model):
         help="The customer disputes this invoice: dunning notices leave it out until the dispute is resolved.",
     )
     dunning_block_reason = fields.Char(string="Dispute Reason", readonly=True, copy=False)
+    # the notice whose interest and fees this invoice charges: it never earns interest nor fees itself
+    dunning_charge_notice_id = fields.Many2one(
+        "dunning.notice", string="Charges of Notice", readonly=True, copy=False, index="btree_not_null"
+    )
 
     dunning_line_ids = fields.One2many(
         "dunning.notice.line",

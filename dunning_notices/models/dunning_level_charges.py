@@ -28,6 +28,15 @@ class DunningLevel(models.Model):
         "not charged.",
     )
 
+    charge_posting = fields.Selection(
+        [("none", "Shown on the notice only"), ("invoice", "Invoiced with the notice")],
+        string="Charges",
+        required=True,
+        default="none",
+        help="Invoiced: when the notice is sent, one customer invoice of its interest and fees is posted (services "
+        "without taxes), in the same transaction; it is dunned like any invoice but never earns interest or fees.",
+    )
+
     def _charges_customer(self, partner):
         """Whether this level charges interest and fees to ``partner``."""
         self.ensure_one()

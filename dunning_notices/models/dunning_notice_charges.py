@@ -4,7 +4,7 @@
 # pylint: disable=consider-merging-classes-inherited
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 
 from .dunning_level_selection import UNDELIVERED_STATES
 
@@ -35,6 +35,13 @@ class DunningNotice(models.Model):
     amount_total_due = fields.Monetary(
         string="Total with Charges", compute="_compute_amount_charges", store=True, currency_field="currency_id"
     )
+    charge_move_id = fields.Many2one(
+        "account.move", string="Charge Invoice", readonly=True, copy=False, index="btree_not_null"
+    )
+
+    _sql_constraints = [
+        ("charge_move_uniq", "unique(charge_move_id)", "A charge invoice belongs to one dunning notice."),
+    ]
 
     @api.depends("line_ids.amount_interest", "line_ids.amount_compensation", "amount_fee_fixed", "amount_net")
     def _compute_amount_charges(self):
@@ -94,6 +101,8 @@ class DunningNotice(models.Model):
                 fees[notice.id] = level.fee_fixed
             for item in items:
                 vals = {}
+                if item.move_id.dunning_charge_notice_id:
+                    continue  # a charge invoice never earns interest nor fees (no interest on interest)
                 if scheme:
                     start = item.date_maturity + timedelta(days=1)
                     if item in charged_until:
@@ -146,3 +155,68 @@ class DunningNotice(models.Model):
             "charges": charges,
             "total": self._get_net_amounts()["amount_net"] + charges,
         }
+
+    def _post_notice(self, mail_values=None, pdfs=None):
+        # EXTENDS: the charge invoice first, in the same transaction: a notice is not sent without it
+        self._post_charge_invoice()
+        return super()._post_notice(mail_values, pdfs)
+
+    def _post_charge_invoice(self):
+        """The customer invoice of the notice's interest and fees, posted; once per notice (a retried
+        notice keeps its invoice)."""
+        self.ensure_one()
+        if self.level_id.charge_posting != "invoice" or self.charge_move_id:
+            return
+        lines = []
+        for line in self._get_overdue_lines():
+            ratio = line.amount_residual_company / line.amount_residual if line.amount_residual else 1.0
+            for product, amount, label in (
+                ("dunning_notices.product_dunning_interest", line.amount_interest, self.env._("Late payment interest")),
+                (
+                    "dunning_notices.product_dunning_compensation",
+                    line.amount_compensation,
+                    self.env._("Fixed compensation for recovery costs"),
+                ),
+            ):
+                if amount:
+                    lines.append((product, f"{label} {line.move_id.name}", self.currency_id.round(amount * ratio)))
+        if self.amount_fee_fixed:
+            lines.append(
+                (
+                    "dunning_notices.product_dunning_fee",
+                    f"{self.env._('Reminder fee')} {self.name}",
+                    self.amount_fee_fixed,
+                )
+            )
+        if not lines:
+            return
+        invoice = (
+            self.env["account.move"]
+            .sudo()  # the queue's work for the notice: its amounts are the notice's own lines
+            .with_company(self.company_id)
+            .with_context(lang=self.partner_id.lang)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.partner_id.id,
+                    "invoice_date": fields.Date.context_today(self),
+                    "currency_id": self.currency_id.id,
+                    "ref": self.name,
+                    "dunning_charge_notice_id": self.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": self.env.ref(product).id,
+                                "name": name,
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                        for product, name, amount in lines
+                    ],
+                }
+            )
+        )
+        invoice.action_post()
+        self._write_state({"charge_move_id": invoice.id})

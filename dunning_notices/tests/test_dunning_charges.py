@@ -168,3 +168,28 @@ class TestDunningNoticeCharges(DunningTestCommon):
             self.env["dunning.notice.line"].search_count([("notice_id.partner_id", "=", self.alpha.id)]),
             "nothing charged by a draft",
         )
+
+    def test_charges_invoiced_once_with_the_notice(self):
+        self.level_all.charge_posting = "invoice"
+        notice = self._send_as_of(AS_OF, self.alpha)
+        invoice = notice.charge_move_id
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual((invoice.partner_id, invoice.move_type, invoice.ref), (self.alpha, "out_invoice", notice.name))
+        self.assertEqual(invoice.dunning_charge_notice_id, notice)
+        lines = {line.product_id: line for line in invoice.invoice_line_ids}
+        interest = lines[self.env.ref("dunning_notices.product_dunning_interest")]
+        compensation = lines[self.env.ref("dunning_notices.product_dunning_compensation")]
+        fee = lines[self.env.ref("dunning_notices.product_dunning_fee")]
+        self.assertEqual(interest.name, f"Late payment interest {self.alpha_inv.name}")
+        self.assertEqual((interest.price_subtotal, compensation.price_subtotal, fee.price_subtotal), (8.06, 80.0, 5.0))
+        self.assertFalse(invoice.invoice_line_ids.tax_ids)
+        self.assertAlmostEqual(invoice.amount_total, notice.amount_interest + notice.amount_fees)
+        # processed again (a retry), the notice keeps its one invoice
+        notice._post_charge_invoice()
+        self.assertEqual(self.env["account.move"].search_count([("dunning_charge_notice_id", "=", notice.id)]), 1)
+        # the charge invoice is dunned later like any invoice, but earns neither interest nor compensation
+        later = self._send_as_of(AS_OF + timedelta(days=20), self.alpha)
+        charge_line = later._get_overdue_lines().filtered(lambda line: line.move_id == invoice)
+        self.assertTrue(charge_line)
+        self.assertFalse(charge_line.amount_interest or charge_line.amount_compensation)
+        self.assertAlmostEqual(later.charge_move_id.amount_total, later.amount_interest + later.amount_fees)
