@@ -5,7 +5,7 @@
     "summary": "Send dunning notices (payment reminders) to customers with overdue invoices",
     "author": "dunning_notices",
     "license": "LGPL-3",
-    "depends": ["account", "mail"],
+    "depends": ["account", "account_qr_code_sepa", "mail"],
     "data": [
         "security/dunning_notice_security.xml",
         "security/ir.model.access.csv",

@@ -14,6 +14,7 @@ from . import dunning_notice_pdf
 from . import dunning_notice_mail
 from . import dunning_notice_review
 from . import dunning_notice_charges
+from . import dunning_notice_payment
 from . import dunning_run
 from . import dunning_run_left_out
 from . import ir_actions_report

@@ -193,3 +193,61 @@ class TestDunningNoticeCharges(DunningTestCommon):
         self.assertTrue(charge_line)
         self.assertFalse(charge_line.amount_interest or charge_line.amount_compensation)
         self.assertAlmostEqual(later.charge_move_id.amount_total, later.amount_interest + later.amount_fees)
+
+
+@tagged("post_install", "-at_install")
+class TestDunningNoticeQrCode(DunningTestCommon):
+    """Issue 15, the EPC (SEPA credit transfer) QR code of a notice asking for EUR."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.level_all = cls._create_level_all()
+        cls.eur = cls.env.ref("base.EUR")
+        cls.eur.active = True
+        cls.env["res.currency.rate"].create(
+            {"currency_id": cls.eur.id, "name": date(2026, 1, 1), "rate": 0.5, "company_id": cls.company.id}
+        )
+        cls.company.qr_code = True
+        cls.bank = cls.env["res.partner.bank"].create(
+            {"acc_number": "DE89 3704 0044 0532 0130 00", "partner_id": cls.company.partner_id.id}
+        )
+
+    def _notice(self, partner):
+        form = self._wizard_form(level_id=self.level_all)
+        form.partner_ids.add(partner)
+        wizard = self._apply(form)
+        wizard.line_ids.write({"to_print": True, "to_email": False})
+        with freeze_time(AS_OF), self.mock_mail_gateway():
+            wizard.action_send()
+        return wizard.notice_ids
+
+    def test_qr_code_for_the_amount_due_in_eur(self):
+        invoices = self._invoice(self.alpha, date(2026, 5, 1), 700, due=date(2026, 6, 1), currency=self.eur)
+        invoices |= self._invoice(self.alpha, date(2026, 5, 2), 300.5, due=date(2026, 6, 2), currency=self.eur)
+        notice = self._notice(self.alpha)
+        bank, amount, remittance = notice._get_payment_qr_args()
+        self.assertEqual((bank, amount), (self.bank, 1000.5))
+        self.assertEqual(remittance, " ".join([notice.name, *invoices.sorted("invoice_date_due").mapped("name")]))
+        payload = bank._get_qr_vals("sct_qr", amount, self.eur, notice.partner_id, remittance, None)
+        self.assertEqual(payload[:4], ["BCD", "002", "1", "SCT"])
+        self.assertEqual((payload[6], payload[7], payload[10]), ("DE89370400440532013000", "EUR1000.5", remittance))
+        self.assertTrue(notice._get_payment_qr_code().startswith("data:image/png;base64,"))
+        report = self.env.ref("dunning_notices.action_report_dunning_notice")
+        self.assertIn('name="payment_qr_code"', report._render_qweb_html(report, notice.ids)[0].decode())
+
+    def test_no_qr_code_outside_eur_or_without_the_setting(self):
+        self._invoice(self.beta, date(2026, 5, 1), 700, due=date(2026, 6, 1))  # the company's currency, USD
+        notice = self._notice(self.beta)
+        self.assertIsNone(notice._get_payment_qr_args())
+        self.assertFalse(notice._get_payment_qr_code())
+        self._invoice(self.carol, date(2026, 5, 1), 700, due=date(2026, 6, 1), currency=self.eur)
+        self.company.qr_code = False
+        self.assertIsNone(self._notice(self.carol)._get_payment_qr_args())
+
+    def test_remittance_text_at_most_140_characters(self):
+        for day in range(1, 13):
+            self._invoice(self.alpha, date(2026, 5, day), 10, due=date(2026, 6, day), currency=self.eur)
+        remittance = self._notice(self.alpha)._get_payment_remittance()
+        self.assertEqual(len(remittance), 140)
+        self.assertTrue(remittance.endswith("..."))
