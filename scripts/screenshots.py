@@ -8,7 +8,7 @@ PNGs under ``docs/screenshots/<lang>/``.
 
 To add a shot, add an entry to ``SHOTS``: ``url`` (formatted with the ids ``prepare`` returns), ``wait``
 (a CSS selector shown once the view is loaded), optional ``clicks`` (selectors clicked in order, each
-followed by ``wait_after``), or ``pdf`` (a report URL, its first page saved as an image).
+followed by ``wait_after``), or ``pdf`` (a report URL, its first page, or ``page``, saved as an image).
 """
 
 import argparse
@@ -38,6 +38,7 @@ CHROMIUM_ARGS = [
 PREPARED_PARAM = "dunning_notices.screenshots_prepared"
 # the customers that fill the wizard's list, and a run saved for review (added to older screenshot databases)
 PREPARED_RUN_PARAM = "dunning_notices.screenshots_run_prepared"
+PREPARED_CHARGES_PARAM = "dunning_notices.screenshots_charges_prepared"
 MORE_CUSTOMERS = [
     ("Atlas Freight", 45, 1250.0), ("Beacon Dental", 12, 380.0), ("Cobalt Studios", 20, 2400.0),
     ("Delta Orchards", 33, 615.5), ("Evergreen Florists", 8, 145.0), ("Falcon Logistics", 65, 4890.0),
@@ -82,6 +83,16 @@ SHOTS = [
         "name": "customer_history",
         "url": "/odoo/action-account.res_partner_action_customer/{customer_id}",
         "wait": ".o_form_view .o-mail-Message",
+    },
+    {
+        "name": "notice_pdf_charges",
+        # a French business reminded with the French legal interest, the EUR 40 and a fee, and a QR code
+        "pdf": "/report/pdf/dunning_notices.report_dunning_notice/{notice_charges_id}",
+    },
+    {
+        "name": "notice_pdf_charges_page2",  # its QR code, with the payment text and the signature
+        "pdf": "/report/pdf/dunning_notices.report_dunning_notice/{notice_charges_id}",
+        "page": 2,
     },
     {
         "name": "notice_pdf",
@@ -169,8 +180,16 @@ def prepare(config, db, base_url, log_path):
             prepare_run(env)
             params.set_param(PREPARED_RUN_PARAM, "1")
             cr.commit()
+        if not params.get_param(PREPARED_CHARGES_PARAM):
+            params.set_param("report.url", base_url)
+            cr.commit()
+            env = env(user=admin, context={"lang": "en_US", "tz": admin.tz})
+            params.set_param(PREPARED_CHARGES_PARAM, prepare_charges(env))
+            params.set_param("report.url", False)
+            cr.commit()
         done = env["dunning.notice"].search([("state", "=", "done"), ("pdf_attachment_id", "!=", False)], order="id")
         ids = {"invoice_id": done[:1].line_ids[:1].move_id.id, "customer_id": done[:1].partner_id.id}
+        ids["notice_charges_id"] = int(params.get_param(PREPARED_CHARGES_PARAM))
         ids["run_id"] = env["dunning.run"].search([("state", "=", "draft")], order="id desc", limit=1).id
         for lang in LANGS:
             notice = done.filtered(lambda n, lang=lang: n.partner_id.lang == lang)[:1] or done[:1]
@@ -212,6 +231,65 @@ def prepare_run(env):
     wizard.notice_ids[-1:].action_review_leave_out()
 
 
+def prepare_charges(env):
+    """A notice with interest, fees and a QR code: the Formal Notice level charges the French legal
+    interest, the EUR 40 and a fee of 15.00; the company shows QR codes and has an IBAN; a French
+    business owes an invoice in EUR due 45 days ago. Returns the notice's id."""
+    from odoo import Command, fields
+
+    today = fields.Date.context_today(env.user)
+    company = env.company
+    eur = env.ref("base.EUR")
+    eur.active = True
+    rates = env["res.currency.rate"]
+    if not rates.search_count([("currency_id", "=", eur.id), ("company_id", "in", [company.id, False])]):
+        rates.create({"currency_id": eur.id, "name": today.replace(day=1), "rate": 0.92})
+    company.qr_code = True
+    if not company.partner_id.bank_ids.filtered(lambda bank: bank.acc_type == "iban"):
+        env["res.partner.bank"].create(
+            {"acc_number": "FR76 3000 6000 0112 3456 7890 189", "partner_id": company.partner_id.id}
+        )
+    level = env.ref("dunning_notices.dunning_level_3")
+    level.write(
+        {
+            "interest_scheme_id": env.ref("dunning_notices.interest_scheme_fr_l441_10").id,
+            "fee_compensation": True,
+            "fee_fixed": 15.0,
+        }
+    )
+    customer = env["res.partner"].create(
+        {
+            "name": "Maison Lefèvre SARL",
+            "is_company": True,
+            "lang": "fr_FR",
+            "email": "compta@maison-lefevre.example.com",
+            "street": "4 place Bellecour",
+            "zip": "69002",
+            "city": "Lyon",
+            "country_id": env.ref("base.fr").id,
+        }
+    )
+    invoice = env["account.move"].create(
+        {
+            "move_type": "out_invoice",
+            "partner_id": customer.id,
+            "currency_id": eur.id,
+            "invoice_date": today - timedelta(days=75),
+            "invoice_date_due": today - timedelta(days=45),
+            "invoice_line_ids": [
+                Command.create({"name": "Consulting", "quantity": 1, "price_unit": 4800, "tax_ids": []})
+            ],
+        }
+    )
+    invoice.action_post()
+    env.cr.commit()  # the settings as a user finds them: committed (the PDF threads read committed data)
+    wizard = env["dunning.notice.send"].create({"level_id": level.id, "partner_ids": [Command.set(customer.ids)]})
+    wizard.action_apply_filters()
+    wizard.line_ids.write({"to_print": True, "to_email": False})
+    wizard.action_send()
+    return wizard.notice_ids.id
+
+
 def main_server(args):
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -251,11 +329,12 @@ def take(page, base_url, shot, ids, lang, out):
         response = page.request.get(base_url + (shot["pdf"] % {"lang": lang}).format(**ids))
         if not response.ok or response.headers.get("content-type") != "application/pdf":
             raise RuntimeError(f"{shot['name']}: no PDF ({response.status})")
+        page = str(shot.get("page", 1))
         with tempfile.TemporaryDirectory() as tmp:
             pdf = Path(tmp) / "notice.pdf"
             pdf.write_bytes(response.body())
             subprocess.run(
-                ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", pdf, path.with_suffix("")],
+                ["pdftoppm", "-png", "-r", "80", "-f", page, "-l", page, "-singlefile", pdf, path.with_suffix("")],
                 check=True,
             )
         return path

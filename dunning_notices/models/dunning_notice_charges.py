@@ -134,7 +134,7 @@ class DunningNotice(models.Model):
     def _get_charges_summary(self):
         """What the notice charges on top of the amounts due, in the company currency, for its PDF and
         email (a draft: as it would be charged now): ``interest``, ``compensation``, ``fee``, ``charges``
-        (their sum) and ``total`` (the net amount due plus the charges)."""
+        (their sum), ``total`` (the net amount due plus the charges) and ``show_total``."""
         self.ensure_one()
         interest = compensation = 0.0
         for line in self._get_overdue_lines():
@@ -148,7 +148,10 @@ class DunningNotice(models.Model):
             fee = self.amount_fee_fixed
         currency = self.currency_id
         charges = currency.round(interest) + currency.round(compensation) + fee
+        rows = [row for row in self._get_currency_summary() if row["offset"]]
         return {
+            # a total with the charges only when what is due is in the company currency (no sum of currencies)
+            "show_total": all(row["currency"] == currency for row in rows),
             "interest": currency.round(interest),
             "compensation": currency.round(compensation),
             "fee": fee,

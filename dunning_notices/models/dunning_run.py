@@ -94,7 +94,7 @@ class DunningRun(models.Model):
     # COMPUTE
     # -------------------------------------------------------------------------
 
-    @api.depends("notice_ids.state", "notice_ids.delivery_state", "left_out_ids")
+    @api.depends("notice_ids.state", "notice_ids.delivery_state", "notice_ids.review_excluded", "left_out_ids")
     def _compute_counts(self):
         counts = {run: dict.fromkeys(("notices", "emailed", "printed", "failed"), 0) for run in self}
         amounts = dict.fromkeys(self, 0.0)

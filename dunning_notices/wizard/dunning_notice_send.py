@@ -178,7 +178,16 @@ class DunningNoticeSend(models.TransientModel):
                 wizard.line_count = len(wizard.line_ids)
                 wizard.excluded_count = len(wizard.excluded_line_ids)
 
-    @api.depends("level_id", "as_of_date", "date_basis", "customer_ref_from", "customer_ref_to", "customer_type")
+    @api.depends(
+        "level_id",
+        "as_of_date",
+        "date_basis",
+        "customer_ref_from",
+        "customer_ref_to",
+        "customer_type",
+        "category_ids",
+        "partner_ids",
+    )
     def _compute_run_summary(self):
         bases = dict(self._fields["date_basis"]._description_selection(self.env))
         for wizard in self:
