@@ -16,6 +16,7 @@ class DunningInterestScheme(models.Model):
 
     _name = "dunning.interest.scheme"
     _description = "Late Payment Interest Scheme"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "name"
 
     name = fields.Char(required=True, translate=True)
@@ -29,6 +30,8 @@ class DunningInterestScheme(models.Model):
         help="The reference rate in force on 1 January applies until 30 June, the one on 1 July until 31 December.",
     )
     note = fields.Text(translate=True)
+    # the half-year whose rate the managers were last asked to check
+    reminded_fixing = fields.Date(string="Rate Check Asked For", readonly=True, copy=False)
 
     def _check_rates_known(self, series, start):
         self.ensure_one()
@@ -90,3 +93,26 @@ class DunningInterestScheme(models.Model):
                         "The interest scheme %(scheme)s needs a reference rate or a fixed rate.", scheme=scheme.name
                     )
                 )
+
+    @api.model
+    def _cron_remind_rate_fixing(self):
+        """Once per half-year, a to-do for an accounting manager on each scheme fixed per half-year that a
+        level uses: check the reference rate in force on 1 January or 1 July and add it if it changed
+        (the rates are data the addon cannot know)."""
+        fixing = _half_year_start(fields.Date.context_today(self))
+        levels = self.env["dunning.level"].search([("interest_scheme_id.half_year_fixing", "=", True)])
+        manager = self.env.ref("account.group_account_manager").users.filtered(lambda user: not user.share)[:1]
+        for scheme in levels.interest_scheme_id.filtered(lambda scheme: scheme.reminded_fixing != fixing):
+            scheme.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=fixing + timedelta(days=14),
+                summary=self.env._("Check the %(code)s rate in force on %(date)s", code=scheme.base_code, date=fixing),
+                note=self.env._(
+                    "The interest of %(scheme)s uses the rate in force on %(date)s: add it under Accounting > "
+                    "Configuration > Dunning Interest Rates if it changed.",
+                    scheme=scheme.name,
+                    date=fixing,
+                ),
+                user_id=manager.id or self.env.uid,
+            )
+            scheme.reminded_fixing = fixing

@@ -53,6 +53,25 @@ class TestDunningInterestSchemes(DunningTestCommon):
         with self.assertRaisesRegex(UserError, "ecb_mro"):
             self._interest(self.eu, 1000, date(2020, 1, 1), date(2020, 3, 1))
 
+    def test_half_year_reminder_to_check_the_rate(self):
+        self.level_early.interest_scheme_id = self.fr
+        with freeze_time("2027-01-04"):
+            self.env["dunning.interest.scheme"]._cron_remind_rate_fixing()
+            self.env["dunning.interest.scheme"]._cron_remind_rate_fixing()  # weekly: once per half-year
+        activity = self.fr.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertIn("ecb_mro", activity.summary)
+        self.assertIn("2027-01-01", activity.summary)
+        self.assertTrue(activity.user_id.has_group("account.group_account_manager"))
+        self.assertFalse(self.eu.activity_ids, "a scheme no level uses")
+        activity.action_feedback(feedback="Unchanged")
+        with freeze_time("2027-01-11"):
+            self.env["dunning.interest.scheme"]._cron_remind_rate_fixing()
+        self.assertFalse(self.fr.activity_ids, "done for this half-year")
+        with freeze_time("2027-07-05"):
+            self.env["dunning.interest.scheme"]._cron_remind_rate_fixing()
+        self.assertIn("2027-07-01", self.fr.activity_ids.summary)
+
     def test_access_rates_are_the_managers(self):
         rate = self.env.ref("dunning_notices.interest_rate_ecb_mro_20250611")
         self.assertEqual(rate.with_user(self.accountant).rate, 2.15)
