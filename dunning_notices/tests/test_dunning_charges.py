@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import AS_OF, DunningTestCommon
 
@@ -83,6 +83,11 @@ class TestDunningInterestSchemes(DunningTestCommon):
             )
         with self.assertRaises(AccessError):
             self.eu.with_user(self.accountant).write({"margin": 1})
+        portal = new_test_user(self.env, login="dunning_rates_portal", groups="base.group_portal")
+        with self.assertRaises(AccessError):
+            rate.with_user(portal).read(["rate"])
+        with self.assertRaises(AccessError):
+            self.eu.with_user(portal).read(["margin"])
         # the accounting manager adds the next rate
         self.env["dunning.interest.rate"].with_user(self.env.user).create(
             {"code": "ecb_mro", "date_from": date(2026, 2, 1), "rate": 2.0}

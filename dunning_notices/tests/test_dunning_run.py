@@ -136,9 +136,13 @@ class TestDunningRun(DunningTestCommon):
             run.with_user(self.accountant).action_discard()
 
     def test_access_runs_are_server_written_and_per_company(self):
+        self.beta.dunning_hold = True  # a customer left out: the run's left-out record
         wizard = self._apply_as_accountant()
         wizard.action_save_for_review()
         run = wizard.notice_ids.run_id
+        self.assertEqual(run.left_out_ids.partner_id, self.beta)
+        with self.assertRaises(AccessError):
+            run.left_out_ids.with_user(self.accountant).write({"reason": "archived"})
         with self.assertRaises(AccessError):
             run.with_user(self.accountant).write({"state": "sent"})
         with self.assertRaises(AccessError):
@@ -161,9 +165,13 @@ class TestDunningRun(DunningTestCommon):
             run.with_user(other).read(["name"])
         with self.assertRaises(AccessError):
             run.with_user(other).action_discard()
+        with self.assertRaises(AccessError):
+            run.left_out_ids.with_user(other).read(["reason"])
         portal = new_test_user(self.env, login="dunning_run_portal", groups="base.group_portal")
         with self.assertRaises(AccessError):
             run.with_user(portal).read(["name"])
+        with self.assertRaises(AccessError):
+            run.left_out_ids.with_user(portal).read(["reason"])
         # an auditor reads, a manager sends
         auditor = new_test_user(
             self.env,
