@@ -687,7 +687,6 @@ class DunningNotice(models.Model):
         items paid, reversed or cancelled since are dropped, amounts are today's. A notice left with
         nothing to ask for is cancelled, not sent."""
         line_model = self.env["dunning.notice.line"]
-        still_open = [("parent_state", "=", "posted"), ("reconciled", "=", False), ("amount_residual", ">", 0)]
         # today's open credits of the customers, those recorded since Apply Filters too: one search a level
         credits_found = {}
         for (level, as_of_date), notices in (
@@ -697,7 +696,7 @@ class DunningNotice(models.Model):
             found = self.env["account.move.line"].search(domain)
             for partner, items in found.grouped("partner_id").items():
                 credits_found[level, as_of_date, partner] = items
-        items_by_notice = {notice: notice.move_line_ids.filtered_domain([*still_open, *OPEN_TO_DUN]) for notice in self}
+        items_by_notice = {notice: notice._get_items_to_remind() for notice in self}
         charges, fees = self._get_charges(items_by_notice)
         vals_list = []
         for notice in self:
@@ -729,6 +728,13 @@ class DunningNotice(models.Model):
         settled._write_state(
             {"state": "cancel", "cancel_reason": self.env._("Settled before sending: nothing is overdue any more.")}
         )
+
+    def _get_items_to_remind(self):
+        """The notice's chosen items still open and dunned now: paid, reversed, disputed or blocked ones
+        are dropped (the snapshot, and a draft's preview)."""
+        self.ensure_one()
+        still_open = [("parent_state", "=", "posted"), ("reconciled", "=", False), ("amount_residual", ">", 0)]
+        return self.move_line_ids.filtered_domain([*still_open, *OPEN_TO_DUN])
 
     def _get_days_overdue(self, item):
         self.ensure_one()

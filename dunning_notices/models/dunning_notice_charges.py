@@ -21,6 +21,13 @@ class DunningNoticeLine(models.Model):
     amount_interest = fields.Monetary(string="Interest", currency_field="currency_id")
     amount_compensation = fields.Monetary(string="Recovery Compensation", currency_field="currency_id")
 
+    def _get_charges_company(self):
+        """(interest, compensation) of the line in the company currency, at the item's own rate like its
+        amount due (not rounded)."""
+        self.ensure_one()
+        ratio = self.amount_residual_company / self.amount_residual if self.amount_residual else 1.0
+        return self.amount_interest * ratio, self.amount_compensation * ratio
+
 
 class DunningNotice(models.Model):
     _inherit = "dunning.notice"
@@ -48,10 +55,9 @@ class DunningNotice(models.Model):
         for notice in self:
             interest = fees = 0.0
             for line in notice.line_ids.filtered(lambda line: line.line_type == "overdue"):
-                # in the company currency at the item's own rate, like its amount due
-                ratio = line.amount_residual_company / line.amount_residual if line.amount_residual else 1.0
-                interest += line.amount_interest * ratio
-                fees += line.amount_compensation * ratio
+                line_interest, line_compensation = line._get_charges_company()
+                interest += line_interest
+                fees += line_compensation
             currency = notice.currency_id
             notice.amount_interest = currency.round(interest)
             notice.amount_fees = currency.round(fees + notice.amount_fee_fixed)
@@ -138,9 +144,9 @@ class DunningNotice(models.Model):
         self.ensure_one()
         interest = compensation = 0.0
         for line in self._get_overdue_lines():
-            ratio = line.amount_residual_company / line.amount_residual if line.amount_residual else 1.0
-            interest += line.amount_interest * ratio
-            compensation += line.amount_compensation * ratio
+            line_interest, line_compensation = line._get_charges_company()
+            interest += line_interest
+            compensation += line_compensation
         if self.state == "draft":
             level = self.level_id
             fee = level.fee_fixed if level._charges_customer(self.partner_id) else 0.0
@@ -172,17 +178,17 @@ class DunningNotice(models.Model):
             return
         lines = []
         for line in self._get_overdue_lines():
-            ratio = line.amount_residual_company / line.amount_residual if line.amount_residual else 1.0
+            interest, compensation = line._get_charges_company()
             for product, amount, label in (
-                ("dunning_notices.product_dunning_interest", line.amount_interest, self.env._("Late payment interest")),
+                ("dunning_notices.product_dunning_interest", interest, self.env._("Late payment interest")),
                 (
                     "dunning_notices.product_dunning_compensation",
-                    line.amount_compensation,
+                    compensation,
                     self.env._("Fixed compensation for recovery costs"),
                 ),
             ):
                 if amount:
-                    lines.append((product, f"{label} {line.move_id.name}", self.currency_id.round(amount * ratio)))
+                    lines.append((product, f"{label} {line.move_id.name}", self.currency_id.round(amount)))
         if self.amount_fee_fixed:
             lines.append(
                 (

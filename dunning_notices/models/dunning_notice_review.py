@@ -4,8 +4,6 @@
 from odoo import models
 from odoo.exceptions import UserError
 
-from .dunning_level import OPEN_TO_DUN
-
 
 class DunningNotice(models.Model):
     _inherit = "dunning.notice"
@@ -15,8 +13,7 @@ class DunningNotice(models.Model):
         stored; the snapshot is taken when the run is sent."""
         self.ensure_one()
         line_model = self.env["dunning.notice.line"]
-        still_open = [("parent_state", "=", "posted"), ("reconciled", "=", False), ("amount_residual", ">", 0)]
-        items = self.move_line_ids.filtered_domain([*still_open, *OPEN_TO_DUN])
+        items = self._get_items_to_remind()
         charges, _fees = self._get_charges({self: items})
         overdue = line_model.concat(
             *(

@@ -12,6 +12,18 @@ from ..models.dunning_level import CREDIT_HANDLING_SELECTION
 from ..models.dunning_run import format_customer_filters
 from ..models.res_company import DATE_BASIS_SELECTION
 
+# what Apply Filters applies: changed, the customers listed are applied again
+_FILTER_FIELDS = (
+    "level_id",
+    "as_of_date",
+    "date_basis",
+    "customer_ref_from",
+    "customer_ref_to",
+    "customer_type",
+    "category_ids",
+    "partner_ids",
+)
+
 
 class DunningNoticeSend(models.TransientModel):
     """Collects the accountant's choices, lists the customers to remind and hands the notices over to
@@ -178,16 +190,7 @@ class DunningNoticeSend(models.TransientModel):
                 wizard.line_count = len(wizard.line_ids)
                 wizard.excluded_count = len(wizard.excluded_line_ids)
 
-    @api.depends(
-        "level_id",
-        "as_of_date",
-        "date_basis",
-        "customer_ref_from",
-        "customer_ref_to",
-        "customer_type",
-        "category_ids",
-        "partner_ids",
-    )
+    @api.depends(*_FILTER_FIELDS)
     def _compute_run_summary(self):
         bases = dict(self._fields["date_basis"]._description_selection(self.env))
         for wizard in self:
@@ -232,16 +235,7 @@ class DunningNoticeSend(models.TransientModel):
     def _check_templates_model(self):
         self.env["dunning.level"]._check_templates_of(self)
 
-    @api.onchange(
-        "level_id",
-        "as_of_date",
-        "date_basis",
-        "customer_ref_from",
-        "customer_ref_to",
-        "customer_type",
-        "category_ids",
-        "partner_ids",
-    )
+    @api.onchange(*_FILTER_FIELDS)
     def _onchange_filters(self):
         # The listed customers no longer match the filters: the user applies them again.
         if self.filters_applied:
