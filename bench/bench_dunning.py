@@ -57,6 +57,13 @@ def parse_args():
     parser.add_argument("--http-port", type=int, default=8079, help="port serving the report assets")
     parser.add_argument("--fresh", action="store_true", help="rebuild the seeded database")
     parser.add_argument("--apply-only", action="store_true", help="stop after the wizard's stages (1, 1b, 1c)")
+    parser.add_argument(
+        "--charges",
+        choices=["none", "shown", "invoiced"],
+        default="none",
+        help="the bench level's interest (French preset), 5.00 fee and EUR 40 compensation: shown on the "
+        "notices, or also invoiced (a posted invoice per notice)",
+    )
     return parser.parse_args()
 
 
@@ -557,6 +564,15 @@ def main():
                 "attach_notice_pdf": False,
             }
         )
+        if args.charges != "none":
+            level.write(
+                {
+                    "interest_scheme_id": env.ref("dunning_notices.interest_scheme_fr_l441_10").id,
+                    "fee_fixed": 5.0,
+                    "fee_compensation": True,
+                    "charge_posting": "invoice" if args.charges == "invoiced" else "none",
+                }
+            )
         earlier = seed_earlier_notices(env)
         env.cr.commit()
         invoices = env["account.move"].search_count([("move_type", "=", "out_invoice"), ("state", "=", "posted")])
@@ -566,7 +582,7 @@ def main():
         print(
             f"{db}: {args.customers} customers, {invoices} posted invoices, {open_credits} open credit items; "
             f"{len(previous)} old notices removed, {len(earlier)} earlier notices made; "
-            f"minimum interval {MIN_INTERVAL_DAYS} days"
+            f"minimum interval {MIN_INTERVAL_DAYS} days; charges: {args.charges}"
         )
 
         uenv = api.Environment(cr, accountant.id, {"lang": "en_US", "tz": "UTC"})

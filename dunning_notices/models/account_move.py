@@ -1,7 +1,9 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import hmac
 
 DISPUTABLE_MOVE_TYPES = ("out_invoice", "out_receipt")
+PAY_LINK_SCOPE = "dunning_notices.pay"  # the HMAC scope of the notices' pay links
 
 
 class AccountMove(models.Model):
@@ -133,3 +135,28 @@ class AccountMove(models.Model):
         ]
         action["context"] = {"create": False}
         return action
+
+    # -------------------------------------------------------------------------
+    # Pay links of the notices
+    # -------------------------------------------------------------------------
+
+    def _has_dunning_pay_link(self):
+        """Whether a notice links to this invoice's portal page: a posted customer invoice."""
+        self.ensure_one()
+        return self.move_type in DISPUTABLE_MOVE_TYPES and self.state == "posted"
+
+    def _get_dunning_pay_token(self):
+        """The pay link's token: an HMAC of the invoice with the database secret, built without an HTTP
+        request (the queue and the crons have none) and without writing on the invoice."""
+        self.ensure_one()
+        return hmac(self.env(su=True), PAY_LINK_SCOPE, self.id)
+
+    def _get_dunning_pay_url(self):
+        """The link of a notice to pay this invoice online, or False. It leads to the invoice's portal
+        page (the amount due now, "Pay Now" when online payment is on) through ``/dunning/pay``, which
+        gives the invoice its portal token at the first click: writing one on every invoice of a run of
+        thousands of notices would cost the queue a write per invoice."""
+        self.ensure_one()
+        if not self._has_dunning_pay_link():
+            return False
+        return f"{self.get_base_url()}/dunning/pay/{self.id}?access_token={self._get_dunning_pay_token()}"
