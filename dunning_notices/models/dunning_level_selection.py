@@ -154,7 +154,9 @@ class DunningLevel(models.Model):
             net = currency.round(due - credit) if handling == "net" else due
             rows.append({"currency": currency, "overdue": due, "credit": credit, "net": net, "offset": True})
             amount_credit += credit_company
-            amount_net += max(net, 0.0) * rates.get(currency, 1.0) if currency != company_currency else max(net, 0.0)
+            # ids compared: this runs for each customer of a run, and comparing records costs more
+            foreign = currency.id != company_currency.id
+            amount_net += max(net, 0.0) * rates.get(currency, 1.0) if foreign else max(net, 0.0)
         if handling != "ignore":
             for currency, (credit, _credit_company) in open_credits.items():
                 if currency not in overdue:
@@ -315,7 +317,9 @@ class DunningLevel(models.Model):
                 summaries[partner]["credits"][currency] = (-amount_currency, -amount)
                 summaries[partner]["credit_move_line_ids"] += ids
         company_currency = self.currency_id
-        foreign = {c for summary in summaries.values() for c in summary["overdue"]} - {company_currency}
+        foreign = self.env["res.currency"].browse(
+            {c.id for summary in summaries.values() for c in summary["overdue"]} - {company_currency.id}
+        )
         rates = self._get_rates(foreign, as_of_date) if foreign else {}
         listed, left_out = {}, {}
         for partner, summary in summaries.items():

@@ -318,13 +318,18 @@ class DunningNoticeSend(models.TransientModel):
         listed_partners = partners.filtered(lambda partner: partner in listed)
         recipients = listed_partners._get_dunning_recipients()
         bounced = listed_partners._get_dunning_bounced(recipients)  # {customer: note}: propose Print instead
+        # by id: the loop runs over thousands of customers, and a record key costs a recordset comparison
+        listed, left_out, recipients, bounced = (
+            {partner.id: value for partner, value in found.items()} for found in (listed, left_out, recipients, bounced)
+        )
         rows = []
-        for partner in partners:
-            summary = listed.get(partner) or left_out[partner]
-            emails = recipients.get(partner, self.env["res.partner"])
+        for partner_id in partners.ids:
+            summary = listed.get(partner_id) or left_out[partner_id]
+            emails = recipients.get(partner_id) or self.env["res.partner"]
+            is_listed = partner_id in listed
             rows.append(
                 {
-                    "partner_id": partner.id,
+                    "partner_id": partner_id,
                     "level_id": (summary.get("level") or self.level_id).id or None,
                     "exclusion_info": summary.get("reason_detail") or None,
                     "move_line_ids_data": summary["move_line_ids"],
@@ -336,15 +341,15 @@ class DunningNoticeSend(models.TransientModel):
                     "amount_net": summary["amount_net"],
                     "amounts_by_currency_data": [[currency.id, amount] for currency, amount in summary["amounts_due"]],
                     "max_days_overdue": summary["max_days_overdue"],
-                    "excluded": partner in left_out,
+                    "excluded": not is_listed,
                     "exclusion_reason": summary.get("reason"),
                     "exclusion_notice_id": summary.get("reason_notice_id") or None,
-                    "disputed_count": summary.get("blocked_count", 0) if partner in listed else 0,
-                    "disputed_amount": summary.get("blocked_amount", 0.0) if partner in listed else 0.0,
+                    "disputed_count": summary.get("blocked_count", 0) if is_listed else 0,
+                    "disputed_amount": summary.get("blocked_amount", 0.0) if is_listed else 0.0,
                     "recipient_ids": emails.ids,
-                    "to_email": partner in listed and bool(emails) and partner not in bounced,
-                    "to_print": partner in listed and (not emails or partner in bounced),
-                    "delivery_note": bounced.get(partner),
+                    "to_email": is_listed and bool(emails) and partner_id not in bounced,
+                    "to_print": is_listed and (not emails or partner_id in bounced),
+                    "delivery_note": bounced.get(partner_id),
                 }
             )
         self.env["dunning.notice.send.line"]._replace_lines(self, rows)
