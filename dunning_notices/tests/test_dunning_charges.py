@@ -152,6 +152,10 @@ class TestDunningNoticeCharges(DunningTestCommon):
         body = self.level_all.mail_template_id._render_field("body_html", notice.ids)[notice.id]
         self.assertIn("Late payment interest", body)
         self.assertIn("1,093.06", body)
+        # per item too: its interest and compensation columns in the email's table of items
+        items_table = body[body.index("<table") : body.index("</table>")]
+        for text in ("Interest", "Recovery Compensation", "$\xa08.06", "$\xa080.00", "View and pay"):
+            self.assertIn(text, items_table)
         # ten days later: 1 to 10 July, 1,000 x 10.15 % x 10 / 365 = 2.7808... -> 2.78; no second EUR 40
         later = self._send_as_of(AS_OF + timedelta(days=10), self.alpha)
         line = later._get_overdue_lines()
