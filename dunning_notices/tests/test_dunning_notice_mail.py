@@ -1,12 +1,12 @@
 import importlib.util
-from datetime import date
+from datetime import date, timedelta
 
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools.misc import file_path
 
-from .common import DunningTestCommon
+from .common import AS_OF, DunningTestCommon
 
 
 @tagged("post_install", "-at_install")
@@ -206,3 +206,49 @@ class TestDunningNoticeMail(DunningTestCommon):
         self.assertIn("Mon texte", template.with_context(lang="fr_FR").body_html)
         self.assertFalse(template.reply_to)
         self.assertEqual(template.email_layout_xmlid, "dunning_notices.mail_notification_dunning")
+
+    def test_migration_gives_old_templates_the_items_with_charges_and_pay_buttons(self):
+        """A database installed before 18.0.1.2.0 keeps its (noupdate) templates: the migration replaces
+        their table of overdue items by the items template (charges, pay buttons) in every language,
+        calls the charges, and keeps the admin's wording; a body without that table is left alone."""
+        template = self.env.ref("dunning_notices.mail_template_dunning_level_1")
+        self.env["res.lang"]._activate_lang("fr_FR")
+        table = (
+            '<table style="width: 100%;"><thead><tr><th>{}</th></tr></thead><tbody>'
+            '<tr t-foreach="object._get_overdue_lines()" t-as="line"><td t-out="line.move_id.name"/></tr>'
+            "</tbody></table>"
+        )
+        old_en = f"<div><p>My own wording</p>{table.format('Invoice')}<p>Regards</p></div>"
+        old_fr = f"<div><p>Mon texte</p>{table.format('Facture')}<p>Cordialement</p></div>"
+        template.body_html = old_en
+        template.update_field_translations("body_html", {"fr_FR": old_fr})
+        other = self.env.ref("dunning_notices.mail_template_dunning_level_2")
+        other.body_html = "<div><p>No table here</p></div>"
+        spec = importlib.util.spec_from_file_location(
+            "post_migrate", file_path("dunning_notices/migrations/18.0.1.2.0/post-migrate.py")
+        )
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "18.0.1.1.0")
+        calls = migration.ITEMS_CALL + migration.CHARGES_CALL
+        for lang, wording in (("en_US", ("My own wording", "Regards")), ("fr_FR", ("Mon texte", "Cordialement"))):
+            body = str(template.with_context(lang=lang).body_html)
+            self.assertIn(calls, body)
+            self.assertNotIn("<table", body)
+            for text in wording:
+                self.assertIn(text, body)
+        self.assertEqual(str(other.body_html), "<p>No table here</p>")
+        # twice changes nothing
+        migration.migrate(self.env.cr, "18.0.1.1.0")
+        self.assertEqual(template.body_html.count("dunning_notice_email_items"), 1)
+        # the emails of the old template now have the pay buttons
+        self._invoice(self.alpha, AS_OF - timedelta(days=40), 500, due=AS_OF - timedelta(days=10))
+        form = self._wizard_form(level_id=self._create_level_all())
+        form.partner_ids.add(self.alpha)
+        wizard = self._apply(form)
+        wizard.line_ids.write({"to_print": False, "to_email": True})
+        with self.mock_mail_gateway():
+            wizard.action_send()
+        body = self._new_mails.body_html
+        self.assertIn("My own wording", body)
+        self.assertIn("View and pay", body)
