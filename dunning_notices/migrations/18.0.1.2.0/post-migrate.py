@@ -14,7 +14,7 @@ from odoo.tools import SQL
 
 TEMPLATES = [f"dunning_notices.mail_template_dunning_level_{level}" for level in range(1, 5)]
 ITEMS_TABLE = re.compile(
-    r"<table\b(?:(?!</table>).)*?t-foreach=\"object\._get_overdue_lines\(\)\"(?:(?!</table>).)*?</table>", re.S
+    r"<table\b(?:(?!</table>).)*?t-foreach=\"object\._get_overdue_lines\(\)\"(?:(?!</table>).)*?</table>", re.DOTALL
 )
 ITEMS_CALL = '<t t-call="dunning_notices.dunning_notice_email_items"/>'
 CHARGES_CALL = '<t t-call="dunning_notices.dunning_notice_email_charges"/>'
@@ -40,7 +40,5 @@ def migrate(cr, version):
     for template_id, bodies in rows:
         upgraded = {lang: upgrade_body(body) if body else body for lang, body in bodies.items()}
         if upgraded != bodies:
-            env.cr.execute(
-                SQL("UPDATE mail_template SET body_html = %s WHERE id = %s", Json(upgraded), template_id)
-            )
+            env.cr.execute(SQL("UPDATE mail_template SET body_html = %s WHERE id = %s", Json(upgraded), template_id))
     env.invalidate_all()
