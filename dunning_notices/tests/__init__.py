@@ -17,3 +17,4 @@ from . import test_dunning_notice_send_items
 from . import test_dunning_run
 from . import test_dunning_ui_details
 from . import test_dunning_charges
+from . import test_dunning_effectiveness
