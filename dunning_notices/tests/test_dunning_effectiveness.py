@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..models.dunning_notice_effectiveness import DEMO_HISTORY_CUSTOMERS
 from .common import DunningTestCommon
 
 # Day 0: the first notice is sent; both invoices were due 12 days before.
@@ -297,6 +298,26 @@ class TestDunningEffectiveness(DunningTestCommon):
         internal = new_test_user(self.env, login="dunning_eff_internal", groups="base.group_user")
         with self.assertRaises(AccessError):
             self.report.with_user(internal).search([])
+
+    def test_demo_history_tells_a_story(self):
+        """The demo's notices of the last months and the payments after them: every default level has
+        rows, the first reminder collects more than the formal notice, and no history invoice is left due."""
+        # the demo is the main company's; the tests' user works in a company of its own
+        customers = self.env["res.partner"].sudo().search([("name", "in", DEMO_HISTORY_CUSTOMERS)])
+        if not customers:
+            self.skipTest("installed without demo data")
+        levels = [self.env.ref(f"dunning_notices.dunning_level_{number}") for number in range(1, 5)]
+        rates = dict(
+            self.report.sudo()._read_group([("partner_id", "in", customers.ids)], ["level_id"], ["rate_30d:sum"])
+        )
+        self.assertEqual(set(rates), set(levels))
+        self.assertGreater(rates[levels[0]], rates[levels[2]])
+        invoices = (
+            self.env["account.move"]
+            .sudo()
+            .search([("partner_id", "in", customers.ids), ("move_type", "=", "out_invoice")])
+        )
+        self.assertEqual(set(invoices.mapped("payment_state")) - {"paid", "reversed"}, set())
 
     def test_views_load(self):
         """The pivot, graph, list and search views and the level's rate on its form."""
