@@ -125,6 +125,11 @@ class TestDunningEffectiveness(DunningTestCommon):
         self.assertEqual(notice.collected_cash_60d, 500)
         self.assertEqual(notice.collected_other_30d, 100)
         self.assertEqual(notice.days_to_first_cash, 5)
+        action = self.alpha.action_view_dunning_notices()
+        history = self.env.ref("dunning_notices.dunning_notice_view_list_history")
+        self.assertEqual(action["views"][0], (history.id, "list"))
+        arch = self.env["dunning.notice"].get_view(history.id, "list")["arch"]
+        self.assertIn('name="collected_cash_30d"', arch)
 
     def test_latest_notice_before_the_payment_takes_it(self):
         """A notice of a higher level on day 20 takes the payment of day 45; the first keeps the earlier."""
