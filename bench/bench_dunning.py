@@ -64,6 +64,17 @@ def parse_args():
         help="the bench level's interest (French preset), 5.00 fee and EUR 40 compensation: shown on the "
         "notices, or also invoiced (a posted invoice per notice)",
     )
+    parser.add_argument(
+        "--effectiveness",
+        action="store_true",
+        help="instead of the run: a month of notices and payments after them (rolled back), and the reads of "
+        "the effectiveness analysis (stages E1-E4)",
+    )
+    parser.add_argument(
+        "--db",
+        help="the seeded database (default dunning_bench_<N>x<K>); copied from dunning_bench_<N>x<K> when that "
+        "one exists and this one does not (no reseeding)",
+    )
     return parser.parse_args()
 
 
@@ -88,6 +99,16 @@ def prepare_database(args, odoo):
     filestore = os.path.join(config["data_dir"], "filestore")
     base = "dunning_bench_base"
     db = f"dunning_bench_{args.customers}x{args.invoices}"
+    if args.db and args.db != db:
+        if args.fresh and db_exists(args.db):
+            psql(f'drop database "{args.db}"')
+            shutil.rmtree(os.path.join(filestore, args.db), ignore_errors=True)
+        if not db_exists(args.db) and db_exists(db):
+            print(f"copying {db} into {args.db}...", flush=True)
+            psql(f'create database "{args.db}" template "{db}"')
+            odoo_cli(args.config, "-d", args.db, "-u", ADDON, "--stop-after-init")
+            return args.db, False
+        db = args.db
     if args.fresh and db_exists(db):
         psql(f'drop database "{db}"')
         shutil.rmtree(os.path.join(filestore, db), ignore_errors=True)
@@ -491,6 +512,140 @@ def seed_earlier_notices(env):
     return notices
 
 
+def seed_effectiveness_month(env, args):
+    """A month of notices and the payments after them: each customer owing money gets a notice on a day of
+    June (its overdue items then, at the default level of its oldest item), and for about 40% of the
+    notices one item is paid in full 0 to 45 days after it (one payment each, matched to the item)."""
+    from odoo import Command
+
+    rng = random.Random(args.seed * 16 + 1)
+    company = env.ref("base.main_company")
+    levels = [env.ref(f"dunning_notices.dunning_level_{number}") for number in range(1, 5)]
+    collectors = env["res.users"].search([("login", "in", ("bench_accountant", "admin"))])
+    month_start = AS_OF.replace(day=1)
+    items = env["account.move.line"].search_fetch(
+        [
+            ("account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+            ("amount_residual", ">", 0),
+            ("date_maturity", "<", AS_OF),
+            ("partner_id.ref", "=like", "B%"),
+            ("company_id", "=", company.id),
+        ],
+        ["partner_id", "date_maturity", "move_id", "currency_id", "amount_residual", "amount_residual_currency"],
+    )
+    line_model = env["dunning.notice.line"]
+    notice_vals, paid = [], []
+    for partner, partner_items in items.grouped("partner_id").items():
+        date_sent = month_start + timedelta(days=rng.randrange(30))
+        due_items = partner_items.filtered(lambda item, d=date_sent: item.date_maturity < d)
+        if not due_items:
+            continue
+        days = [(date_sent - item.date_maturity).days for item in due_items]
+        level = levels[min(3, sum(max(days) > bound for bound in (15, 30, 60)))]
+        notice_vals.append(
+            {
+                "company_id": company.id,
+                "partner_id": partner.id,
+                "level_id": level.id,
+                "sender_user_id": collectors[len(notice_vals) % len(collectors)].id,
+                "as_of_date": date_sent,
+                "date_sent": date_sent,
+                "date_basis": "due_date",
+                "report_id": level.report_id.id,
+                "to_print": True,
+                "state": "done",
+                "move_line_ids_data": due_items.ids,
+                "line_ids": [
+                    Command.create(line_model._prepare_vals_from_move_line(item, day))
+                    for item, day in zip(due_items, days, strict=True)
+                ],
+            }
+        )
+        in_company_currency = due_items.filtered(lambda item: item.currency_id == company.currency_id)
+        if in_company_currency and rng.random() < 0.4:
+            paid.append((in_company_currency[0], date_sent + timedelta(days=rng.randint(0, 45))))
+    notices = env["dunning.notice"].with_context(tracking_disable=True).create(notice_vals)
+    journal = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
+    payments = env["account.payment"].create(
+        [
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": item.partner_id.id,
+                "amount": item.amount_residual,
+                "date": pay_date,
+                "journal_id": journal.id,
+            }
+            for item, pay_date in paid
+        ]
+    )
+    payments.action_post()
+    plan = []
+    for payment, (item, _date) in zip(payments, paid, strict=True):
+        counterpart = payment.move_id.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        plan.append(counterpart | item)
+    env["account.move.line"]._reconcile_plan(plan)
+    env.flush_all()
+    return notices, payments
+
+
+EFFECTIVENESS_FIELDS = [
+    "notice_id",
+    "level_id",
+    "partner_id",
+    "user_id",
+    "company_id",
+    "date_sent",
+    "currency_id",
+    "amount_dunned",
+    "cash_7d",
+    "cash_30d",
+    "cash_60d",
+    "other_30d",
+    "days_to_first_cash",
+    "rate_30d",
+]
+
+
+def run_effectiveness(env, uenv, args, db):
+    """Stages E1-E4 in one transaction, rolled back: the ledger stays the one of the other stages."""
+    stages = Stages(env.cr)
+    with stages.stage("E1. seed notices + payments") as info:
+        notices, payments = seed_effectiveness_month(env, args)
+        info["notices"] = len(notices)
+        info["notice lines"] = len(notices.line_ids)
+        info["payments"] = len(payments)
+    uenv.invalidate_all()
+    report = uenv["dunning.effectiveness.report"]
+    with stages.stage("E2. pivot: levels x months") as info:
+        groups = report.read_group(
+            [], ["amount_dunned:sum", "cash_30d:sum", "rate_30d:sum"], ["level_id", "date_sent:month"], lazy=False
+        )
+        info["groups"] = len(groups)
+        dunned = sum(group["amount_dunned"] for group in groups)
+        cash = sum(group["cash_30d"] for group in groups)
+        info["rate 30d"] = f"{cash / dunned:.1%}" if dunned else "-"
+    with stages.stage("E2b. graph: rate by level") as info:
+        groups = report.read_group([], ["rate_30d:sum"], ["level_id"])
+        info["rates"] = " ".join(f"{group['rate_30d'] or 0:.1%}" for group in groups)
+    uenv.invalidate_all()
+    with stages.stage("E3. list: first 80 rows") as info:
+        data = report.web_search_read([], {name: {} for name in EFFECTIVENESS_FIELDS}, limit=80)
+        info["rows"] = data["length"]
+    uenv.invalidate_all()
+    with stages.stage("E3b. list: every row") as info:
+        info["rows"] = len(report.search_fetch([], EFFECTIVENESS_FIELDS))
+    uenv.invalidate_all()
+    with stages.stage("E4. level form rates (12 months)") as info:
+        levels = uenv["dunning.level"].search([])
+        levels.mapped("collection_rate_30d")
+        info["levels"] = len(levels)
+    stages.print_table(f"{db}: effectiveness analysis ({args.customers} customers x {args.invoices} invoices)")
+    env.cr.rollback()
+
+
 def run_wizard(env, level, partners=None):
     wizard = env["dunning.notice.send"].create(
         {
@@ -586,6 +741,9 @@ def main():
         )
 
         uenv = api.Environment(cr, accountant.id, {"lang": "en_US", "tz": "UTC"})
+        if args.effectiveness:
+            run_effectiveness(env, uenv, args, db)
+            return
         stages = Stages(cr)
         with stages.stage("1. apply filters") as info:
             wizard = run_wizard(uenv, level)

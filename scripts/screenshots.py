@@ -75,6 +75,30 @@ SHOTS = [
         "wait": ".o_list_renderer .o_data_row",
     },
     {
+        "name": "effectiveness_pivot",
+        "url": "/odoo/action-dunning_notices.dunning_effectiveness_report_action",
+        "wait": ".o_pivot table tbody tr .o_pivot_cell_value",
+    },
+    {
+        "name": "effectiveness_graph",
+        "url": "/odoo/action-dunning_notices.dunning_effectiveness_report_action",
+        "wait": ".o_pivot table tbody tr .o_pivot_cell_value",
+        "clicks": [".o_switch_view.o_graph"],
+        "wait_after": ".o_graph_renderer canvas",
+    },
+    {
+        "name": "customer_dunning_history",  # a customer of the demo's history: its notices, the cash after each
+        "url": "/odoo/action-account.res_partner_action_customer/{history_customer_id}",
+        "wait": ".o_form_view button[name='action_view_dunning_notices']",
+        "clicks": ["button[name='action_view_dunning_notices']"],
+        "wait_after": ".o_list_renderer .o_data_row",
+    },
+    {
+        "name": "level_effectiveness",
+        "url": "/odoo/action-dunning_notices.dunning_level_action/{level_id}",
+        "wait": ".o_form_view div[name='collection_rate_30d']",
+    },
+    {
         "name": "run_review",
         "url": "/odoo/action-dunning_notices.dunning_run_action/{run_id}",
         "wait": ".o_form_view div[name='notice_ids'] .o_data_row",
@@ -190,6 +214,8 @@ def prepare(config, db, base_url, log_path):
         done = env["dunning.notice"].search([("state", "=", "done"), ("pdf_attachment_id", "!=", False)], order="id")
         ids = {"invoice_id": done[:1].line_ids[:1].move_id.id, "customer_id": done[:1].partner_id.id}
         ids["notice_charges_id"] = int(params.get_param(PREPARED_CHARGES_PARAM))
+        ids["level_id"] = env.ref("dunning_notices.dunning_level_1").id
+        ids["history_customer_id"] = env["res.partner"].search([("name", "=", "Northwind Traders")], limit=1).id
         ids["run_id"] = env["dunning.run"].search([("state", "=", "draft")], order="id desc", limit=1).id
         for lang in LANGS:
             notice = done.filtered(lambda n, lang=lang: n.partner_id.lang == lang)[:1] or done[:1]

@@ -67,6 +67,9 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"create": False, "search_default_partner_id": self.commercial_partner_id.id}
+        # the history's list: what was collected after each notice
+        history = self.env.ref("dunning_notices.dunning_notice_view_list_history")
+        action["views"] = [(history.id, "list")] + [view for view in action["views"] if view[1] != "list"]
         return action
 
     def action_open_dunning_notice_send(self):

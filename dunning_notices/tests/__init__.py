@@ -18,3 +18,4 @@ from . import test_dunning_run
 from . import test_dunning_ui_details
 from . import test_dunning_charges
 from . import test_dunning_pay_link
+from . import test_dunning_effectiveness
