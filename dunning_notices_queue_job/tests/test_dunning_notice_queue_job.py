@@ -173,6 +173,17 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         self.assertEqual(set(new_jobs.mapped("channel")), {"root.dunning"})
         self.assertEqual(set(new_jobs.mapped("state")), {"pending"})
 
+    def test_an_accountant_send_stores_the_jobs(self):
+        """An accountant has no access to queue jobs: the send stores them all the same (queue_job writes
+        them as superuser), each run later as that user, its notices as the superuser."""
+        jobs = self.env["queue.job"].sudo().search([])
+        wizard, _action = self._send(user=self.accountant)
+        new_jobs = self.env["queue.job"].sudo().search([]) - jobs
+        self.assertEqual(len(new_jobs), 3)
+        self.assertEqual(new_jobs.user_id, self.accountant)
+        self.assertEqual(sorted(new_jobs.mapped(lambda job: len(job.records))), [5, 10, 10])
+        self.assertEqual(set(wizard.notice_ids.mapped("state")), {"queued"})
+
     def test_a_failing_notice_is_in_error_and_the_job_goes_on(self):
         notices, _action, trap = self._send_trapped()
         first_job = trap.enqueued_jobs[0]
