@@ -493,11 +493,18 @@ class DunningNotice(models.Model):
 
     def _process_or_enqueue(self):
         """Small runs are processed at once so the user sees their result; larger ones go to the
-        queue processed by the cron, in batches committed one by one."""
+        background (``_enqueue``)."""
         if len(self) <= SYNC_PROCESS_LIMIT:
             self._process()
         else:
-            self.env.ref("dunning_notices.ir_cron_dunning_notice_process")._trigger()
+            self._enqueue()
+
+    def _enqueue(self):
+        """Hand these queued notices to the background: here, trigger the cron, which processes the
+        queue in batches committed one by one (``_cron_process_queue``). The hook of other job engines:
+        ``dunning_notices_queue_job`` overrides it to split the notices into OCA queue jobs, which call
+        the same claim and processing as a cron batch (``_claim_batch`` on their notices, ``_process``)."""
+        self.env.ref("dunning_notices.ir_cron_dunning_notice_process")._trigger()
 
     @api.model
     def _cron_process_queue(self, batch_size=QUEUE_BATCH_SIZE):
@@ -511,10 +518,12 @@ class DunningNotice(models.Model):
         return notices
 
     @api.model
-    def _claim_batch(self, batch_size):
+    def _claim_batch(self, batch_size, notice_ids=None, commit=True):
         """Take up to ``batch_size`` queued notices for this worker, row-locked until its transaction
         ends (``FOR UPDATE SKIP LOCKED``: two workers never take the same notice); return them, and
-        apart those put in error instead (see below).
+        apart those put in error instead (see below). ``notice_ids`` limits the claim to these notices
+        (a job of a few notices); ``commit=False`` leaves the transaction to the caller (a queue job
+        may not commit: its job engine counts its attempts instead).
 
         Each claim is counted and committed before the work starts, so that a worker that dies or hits
         its time limit (its transaction rolled back) leaves the count behind: a notice claimed more than
@@ -528,7 +537,7 @@ class DunningNotice(models.Model):
                 """
                 WITH claimed AS (
                     SELECT id FROM dunning_notice
-                     WHERE state = 'queued'
+                     WHERE state = 'queued' AND %s
                        AND (process_claim_date IS NULL
                             OR process_claim_date < now() AT TIME ZONE 'UTC' - make_interval(secs => %s))
                      ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
@@ -540,13 +549,14 @@ class DunningNotice(models.Model):
                  WHERE notice.id = claimed.id
              RETURNING notice.id, notice.process_attempt_count
                 """,
+                SQL("id = ANY(%s)", list(notice_ids)) if notice_ids is not None else SQL("TRUE"),
                 CLAIM_GRACE_SECONDS,
                 batch_size,
             )
         )
         ids = sorted(row[0] for row in rows)
         self.browse(ids).invalidate_recordset(["process_attempt_count", "process_claim_date"])
-        if ids and self._auto_commit():
+        if ids and commit and self._auto_commit():
             # the claims must outlive a worker that dies: committed before the work, as Odoo's crons do
             self.env.cr.commit()  # pylint: disable=invalid-commit
             ids = [
