@@ -211,7 +211,10 @@ class TestDunningEffectiveness(DunningTestCommon):
         # days to first cash: an average of the notices that got cash
         [[days]] = self.report._read_group([], [], ["days_to_first_cash:avg"])
         self.assertEqual(days, 4)
-        # the level form: its rate over the last 12 months
+        # the level form: its rate over the 12 months before the last 30 days (whose 30 days are over)
+        with freeze_time(day(20)):
+            self.level_early.invalidate_recordset(["collection_rate_30d"])
+            self.assertEqual(self.level_early.collection_rate_30d, 0, "the 30 days are not over")
         with freeze_time(day(60)):
             self.level_early.invalidate_recordset(["collection_rate_30d"])
             self.assertAlmostEqual(self.level_early.collection_rate_30d, 0.25)
