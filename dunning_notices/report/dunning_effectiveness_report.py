@@ -91,8 +91,8 @@ class DunningEffectivenessReport(models.Model):
             "state",
             "delivery_state",
         ],
-        "dunning.notice.line": ["notice_id", "line_type", "move_line_id", "amount_residual_company"],
-        "account.partial.reconcile": ["debit_move_id", "credit_move_id", "amount", "max_date"],
+        "dunning.notice.line": ["notice_id", "line_type", "move_line_id", "amount_residual", "amount_residual_company"],
+        "account.partial.reconcile": ["debit_move_id", "credit_move_id", "amount", "debit_amount_currency", "max_date"],
         "account.move.line": ["payment_id", "statement_line_id"],
         "res.company": ["currency_id"],
     }
@@ -123,7 +123,13 @@ class DunningEffectivenessReport(models.Model):
                 SELECT DISTINCT ON (partial.id)
                        notice.id AS notice_id,
                        partial.max_date - notice.date_sent AS days,
-                       partial.amount,
+                       -- valued at the item's rate when dunned: a payment of a foreign-currency item settles
+                       -- what was dunned whatever the day's rate, and the exchange difference Odoo books
+                       -- against the item (no amount in its currency) settles nothing
+                       COALESCE(
+                           partial.debit_amount_currency * item.amount_residual_company / NULLIF(item.amount_residual, 0),
+                           partial.amount
+                       ) AS amount,
                        (counterpart.payment_id IS NOT NULL OR counterpart.statement_line_id IS NOT NULL) AS is_cash
                   FROM notice
                   JOIN dunning_notice_line item

@@ -188,6 +188,27 @@ class TestDunningEffectiveness(DunningTestCommon):
         self.assertEqual(delivered.delivery_state, "failed")
         self.assertFalse(self.report.search([]))
 
+    def test_foreign_currency_item_settled_at_its_dunned_rate(self):
+        """An item in another currency paid in full at a worse rate: the cash is what was dunned (the
+        item's amount at its rate when dunned), and the exchange loss Odoo books against it is no
+        settlement (neither cash nor other)."""
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        self.env["res.currency.rate"].create(
+            [
+                # 1 company currency unit = 0.5 EUR when invoiced, 0.6 EUR on the day of the payment
+                {"currency_id": eur.id, "name": DUE - timedelta(days=30), "rate": 0.5, "company_id": self.company.id},
+                {"currency_id": eur.id, "name": day(5), "rate": 0.6, "company_id": self.company.id},
+            ]
+        )
+        invoice = self._invoice(self.beta, DUE - timedelta(days=30), 1000, due=DUE, currency=eur)
+        notice = self._send_on(DAY0, self.level_early, partners=self.beta)
+        self._pay(invoice, 1000, day(5))
+        self.assertEqual(invoice.payment_state, "paid")
+        exchange = invoice.line_ids.matched_credit_ids.exchange_move_id
+        self.assertTrue(exchange, "Odoo booked an exchange difference")
+        self._assert_row(notice, amount_dunned=2000.0, cash_7d=2000.0, other_30d=0.0, rate_30d=1.0)
+
     def test_grouped_rate_is_sum_over_sum(self):
         """Grouped (pivot, graph, the level's rate), the rate is Σ cash / Σ dunned, never an average."""
         carol_inv = self._invoice(self.carol, DUE - timedelta(days=30), 100, due=DUE)

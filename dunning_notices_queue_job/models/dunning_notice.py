@@ -1,5 +1,7 @@
+from datetime import timedelta
+
 import odoo
-from odoo import SUPERUSER_ID, api, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import split_every
 
 from odoo.addons.queue_job.job import identity_exact
@@ -11,6 +13,10 @@ JOB_SIZE_PARAM = "dunning_notices_queue_job.job_size"
 JOB_SIZE_DEFAULT = 10
 # queue_job's states of a job that will still run (its worker may have died: the runner requeues it)
 LIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
+# Jobs older than this are not waited for: no job runner may serve this database (its channel moved to one
+# nobody serves, a runner filtering databases); the cron then takes their notices, and a job that runs later
+# finds them done (the claim skips them), so nothing is sent twice.
+LIVE_JOB_MAX_AGE = timedelta(hours=1)
 
 
 class DunningNotice(models.Model):
@@ -67,9 +73,10 @@ class DunningNotice(models.Model):
     @api.model
     def _cron_process_queue(self, *args, **kwargs):
         # EXTENDS: with queue jobs, the cron is only the safety net. It is no longer triggered by a send
-        # (``_enqueue``); its hourly run leaves the queue to the dunning jobs while any of them will still
-        # run (queue_job requeues those of a dead worker), then takes what they left queued: notices of a
-        # job that failed for good or was cancelled, or queued before the bridge was installed.
+        # (``_enqueue``); its hourly run leaves the queue to the dunning jobs of the last hour while any of
+        # them will still run (queue_job requeues those of a dead worker), then takes what they left queued:
+        # notices of a job that failed for good, was cancelled or waits for a runner that does not come, or
+        # queued before the bridge was installed.
         if self._queue_job_enabled() and self._has_live_jobs():
             return self.browse()
         return super()._cron_process_queue(*args, **kwargs)
@@ -84,6 +91,7 @@ class DunningNotice(models.Model):
                     ("model_name", "=", self._name),
                     ("method_name", "=", "_job_process_notices"),
                     ("state", "in", LIVE_JOB_STATES),
+                    ("date_created", ">", fields.Datetime.now() - LIVE_JOB_MAX_AGE),
                 ],
                 limit=1,
             )

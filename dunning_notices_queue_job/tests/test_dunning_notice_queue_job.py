@@ -1,12 +1,14 @@
 import re
-from datetime import date
+from datetime import date, timedelta
 from unittest.mock import patch
 
 import odoo
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.dunning_notices.models.dunning_notice_mail import DunningNotice as DunningNoticeMail
 from odoo.addons.dunning_notices.tests.common import DunningTestCommon
+from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 
@@ -215,10 +217,25 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
             .sudo()
             .search([("method_name", "=", "_job_process_notices"), ("state", "=", "pending")])
         )
-        jobs.button_cancelled()  # e.g. cancelled by an administrator, or failed for good
+        jobs[0].button_cancelled()  # e.g. cancelled by an administrator, or failed for good
+        with self.mock_mail_gateway():
+            self.assertFalse(self.env["dunning.notice"]._cron_process_queue(), "the other jobs are live")
+        # jobs pending for more than an hour: no runner serves them, the cron takes their notices
+        jobs[1:].with_context(_job_edit_sentinel=jobs.EDIT_SENTINEL).write(
+            {"date_created": fields.Datetime.now() - timedelta(hours=2)}
+        )
         with self.mock_mail_gateway():
             self.assertEqual(len(self.env["dunning.notice"]._cron_process_queue()), 25)
         self.assertEqual(set(notices.mapped("state")), {"done"})
+        # a job that runs at last finds its notices done: nothing sent twice
+        mails, messages = self._notice_mails(notices), self._dunning_messages()
+        with self.mock_mail_gateway():
+            for job_record in jobs[1:]:
+                job = Job.load(self.env, job_record.uuid)
+                job.perform()
+                self.assertRegex(job.result, r"^0 done, 0 in error, \d+ left")
+        self.assertEqual(self._notice_mails(notices), mails)
+        self.assertEqual(self._dunning_messages(), messages)
 
     def test_without_queue_job_server_wide_the_cron_processes_the_queue(self):
         """Installed but not loaded server-wide (no job runner there): the cron, as without the bridge."""
