@@ -127,7 +127,8 @@ class DunningEffectivenessReport(models.Model):
                        -- what was dunned whatever the day's rate, and the exchange difference Odoo books
                        -- against the item (no amount in its currency) settles nothing
                        COALESCE(
-                           partial.debit_amount_currency * item.amount_residual_company / NULLIF(item.amount_residual, 0),
+                           partial.debit_amount_currency * item.amount_residual_company
+                               / NULLIF(item.amount_residual, 0),
                            partial.amount
                        ) AS amount,
                        (counterpart.payment_id IS NOT NULL OR counterpart.statement_line_id IS NOT NULL) AS is_cash

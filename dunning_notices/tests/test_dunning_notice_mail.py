@@ -252,3 +252,26 @@ class TestDunningNoticeMail(DunningTestCommon):
         body = self._new_mails.body_html
         self.assertIn("My own wording", body)
         self.assertIn("View and pay", body)
+
+    def test_migration_body_upgrade_cases(self):
+        """The 18.0.1.2.0 body upgrade: the items table inside a layout table the admin added is replaced
+        alone (the layout kept whole); a body without the items table, or already upgraded, is unchanged."""
+        spec = importlib.util.spec_from_file_location(
+            "post_migrate", file_path("dunning_notices/migrations/18.0.1.2.0/post-migrate.py")
+        )
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        items = '<table><tr t-foreach="object._get_overdue_lines()" t-as="line"><td>x</td></tr></table>'
+        charges = migration.CHARGES_CALL
+        nested = f"<table class='layout'><tr><td><p>Hello</p>{items}{charges}</td></tr></table>"
+        self.assertEqual(
+            migration.upgrade_body(nested),
+            f"<table class='layout'><tr><td><p>Hello</p>{migration.ITEMS_CALL}{charges}</td></tr></table>",
+        )
+        before_table = f"<table><tr><td>Logo</td></tr></table><p>Hi</p>{items}"
+        self.assertEqual(
+            migration.upgrade_body(before_table),
+            f"<table><tr><td>Logo</td></tr></table><p>Hi</p>{migration.ITEMS_CALL}{charges}",
+        )
+        for body in ("<p>No table</p>", f"<p>Done</p>{migration.ITEMS_CALL}{charges}", "<table><tr><td/></tr></table>"):
+            self.assertEqual(migration.upgrade_body(body), body)

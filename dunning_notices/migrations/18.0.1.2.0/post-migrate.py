@@ -13,8 +13,12 @@ from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL
 
 TEMPLATES = [f"dunning_notices.mail_template_dunning_level_{level}" for level in range(1, 5)]
+# the table of items: from its <table> to its </table>, with no other table opening in between (so that a
+# layout table the admin wrapped the body in is not taken for it)
 ITEMS_TABLE = re.compile(
-    r"<table\b(?:(?!</table>).)*?t-foreach=\"object\._get_overdue_lines\(\)\"(?:(?!</table>).)*?</table>", re.DOTALL
+    r"<table\b(?:(?!</table>|<table\b).)*?t-foreach=\"object\._get_overdue_lines\(\)\""
+    r"(?:(?!</table>|<table\b).)*?</table>",
+    re.DOTALL,
 )
 ITEMS_CALL = '<t t-call="dunning_notices.dunning_notice_email_items"/>'
 CHARGES_CALL = '<t t-call="dunning_notices.dunning_notice_email_charges"/>'
