@@ -610,7 +610,7 @@ EFFECTIVENESS_FIELDS = [
 
 
 def run_effectiveness(env, uenv, args, db):
-    """Stages E1-E4 in one transaction, rolled back: the ledger stays the one of the other stages."""
+    """Stages E1-E5 in one transaction, rolled back: the ledger stays the one of the other stages."""
     stages = Stages(env.cr)
     with stages.stage("E1. seed notices + payments") as info:
         notices, payments = seed_effectiveness_month(env, args)
@@ -642,6 +642,12 @@ def run_effectiveness(env, uenv, args, db):
         levels = uenv["dunning.level"].search([])
         levels.mapped("collection_rate_30d")
         info["levels"] = len(levels)
+    uenv.invalidate_all()
+    with stages.stage("E5. a customer's history (its notices' cash)") as info:
+        customer = notices[:1].partner_id
+        history = uenv["dunning.notice"].search([("partner_id", "=", customer.id)])
+        history.mapped("collected_cash_30d")
+        info["notices"] = len(history)
     stages.print_table(f"{db}: effectiveness analysis ({args.customers} customers x {args.invoices} invoices)")
     env.cr.rollback()
 
