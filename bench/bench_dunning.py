@@ -468,19 +468,23 @@ def seed_discipline(env, args):
     print(f"  {len(on_hold)} customers on hold, {len(chosen)} invoices disputed", flush=True)
 
 
+# the open overdue items of the bench's customers (refs B...) at the as-of date
+BENCH_OVERDUE_DOMAIN = [
+    ("account_type", "=", "asset_receivable"),
+    ("parent_state", "=", "posted"),
+    ("reconciled", "=", False),
+    ("amount_residual", ">", 0),
+    ("date_maturity", "<", AS_OF),
+    ("partner_id.ref", "=like", "B%"),
+]
+
+
 def seed_earlier_notices(env):
     """Before each run (the previous run's notices are removed): every twentieth customer with overdue
     items was given a notice of the first level, 5 days (alternately 15 days) before the as-of date."""
     level = env.ref("dunning_notices.dunning_level_1")
     items = env["account.move.line"]._read_group(
-        [
-            ("account_type", "=", "asset_receivable"),
-            ("parent_state", "=", "posted"),
-            ("reconciled", "=", False),
-            ("amount_residual", ">", 0),
-            ("date_maturity", "<", AS_OF),
-            ("partner_id.ref", "=like", "B%"),
-        ],
+        BENCH_OVERDUE_DOMAIN,
         ["partner_id"],
         ["id:min"],
         order="partner_id",
@@ -524,15 +528,7 @@ def seed_effectiveness_month(env, args):
     collectors = env["res.users"].search([("login", "in", ("bench_accountant", "admin"))])
     month_start = AS_OF.replace(day=1)
     items = env["account.move.line"].search_fetch(
-        [
-            ("account_type", "=", "asset_receivable"),
-            ("parent_state", "=", "posted"),
-            ("reconciled", "=", False),
-            ("amount_residual", ">", 0),
-            ("date_maturity", "<", AS_OF),
-            ("partner_id.ref", "=like", "B%"),
-            ("company_id", "=", company.id),
-        ],
+        [*BENCH_OVERDUE_DOMAIN, ("company_id", "=", company.id)],
         ["partner_id", "date_maturity", "move_id", "currency_id", "amount_residual", "amount_residual_currency"],
     )
     line_model = env["dunning.notice.line"]

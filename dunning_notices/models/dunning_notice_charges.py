@@ -28,6 +28,15 @@ class DunningNoticeLine(models.Model):
         ratio = self.amount_residual_company / self.amount_residual if self.amount_residual else 1.0
         return self.amount_interest * ratio, self.amount_compensation * ratio
 
+    def _sum_charges_company(self):
+        """(interest, compensation) of these lines in the company currency (not rounded)."""
+        interest = compensation = 0.0
+        for line in self:
+            line_interest, line_compensation = line._get_charges_company()
+            interest += line_interest
+            compensation += line_compensation
+        return interest, compensation
+
 
 class DunningNotice(models.Model):
     _inherit = "dunning.notice"
@@ -53,11 +62,7 @@ class DunningNotice(models.Model):
     @api.depends("line_ids.amount_interest", "line_ids.amount_compensation", "amount_fee_fixed", "amount_net")
     def _compute_amount_charges(self):
         for notice in self:
-            interest = fees = 0.0
-            for line in notice.line_ids.filtered(lambda line: line.line_type == "overdue"):
-                line_interest, line_compensation = line._get_charges_company()
-                interest += line_interest
-                fees += line_compensation
+            interest, fees = notice.line_ids.filtered(lambda line: line.line_type == "overdue")._sum_charges_company()
             currency = notice.currency_id
             notice.amount_interest = currency.round(interest)
             notice.amount_fees = currency.round(fees + notice.amount_fee_fixed)
@@ -100,6 +105,14 @@ class DunningNotice(models.Model):
         codes = {notice.level_id.interest_scheme_id.base_code for notice in charging} - {False}
         series = self.env["dunning.interest.rate"]._get_series(codes)
         eur = self.env.ref("base.EUR")
+        compensation_in = {}  # EUR 40 in a currency, for a company and day: one conversion each
+
+        def get_compensation(currency, company, day):
+            key = currency, company, day
+            if key not in compensation_in:
+                compensation_in[key] = eur._convert(COMPENSATION_EUR, currency, company, day)
+            return compensation_in[key]
+
         for notice, items in charging.items():
             level = notice.level_id
             scheme = level.interest_scheme_id
@@ -130,8 +143,8 @@ class DunningNotice(models.Model):
                     and item.move_id not in compensated
                 ):
                     compensated.add(item.move_id)  # once per invoice, its instalments included
-                    vals["amount_compensation"] = eur._convert(
-                        COMPENSATION_EUR, item.currency_id, notice.company_id, notice.as_of_date
+                    vals["amount_compensation"] = get_compensation(
+                        item.currency_id, notice.company_id, notice.as_of_date
                     )
                 if vals:
                     charges[notice.id, item.id] = vals
@@ -142,11 +155,7 @@ class DunningNotice(models.Model):
         email (a draft: as it would be charged now): ``interest``, ``compensation``, ``fee``, ``charges``
         (their sum), ``total`` (the net amount due plus the charges) and ``show_total``."""
         self.ensure_one()
-        interest = compensation = 0.0
-        for line in self._get_overdue_lines():
-            line_interest, line_compensation = line._get_charges_company()
-            interest += line_interest
-            compensation += line_compensation
+        interest, compensation = self._get_overdue_lines()._sum_charges_company()
         if self.state == "draft":
             level = self.level_id
             fee = level.fee_fixed if level._charges_customer(self.partner_id) else 0.0

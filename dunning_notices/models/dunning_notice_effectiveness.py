@@ -77,7 +77,9 @@ class DunningNotice(models.Model):
         levels = [self.env.ref(f"dunning_notices.dunning_level_{number}") for number in range(1, 5)]
         if any(level.company_id != company for level in levels):
             return
-        collectors = self.env.ref("base.user_admin") | self.env.ref("base.user_demo", raise_if_not_found=False)
+        collectors = self.env.ref("base.user_admin") | (
+            self.env.ref("base.user_demo", raise_if_not_found=False) or self.env["res.users"]
+        )
         today = fields.Date.context_today(self)
         rng = random.Random(60)  # a draw in which each level collects less than the one before
         # each notice level: the day after the due date it is sent, and the days a payment may take after it
@@ -154,4 +156,4 @@ class DunningNotice(models.Model):
             else:
                 self.env["account.payment.register"].with_context(
                     active_model="account.move", active_ids=invoice.ids
-                ).create({"payment_date": settled})._create_payments()
+                ).create({"payment_date": settled}).action_create_payments()

@@ -1,5 +1,7 @@
 from datetime import date
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.tests import Form, new_test_user
 
@@ -174,6 +176,18 @@ class DunningTestCommon(AccountTestInvoicingCommon, MailCommon):
         with self.mock_mail_gateway():
             action = wizard.action_send()
         return wizard, action
+
+    def _send_to(self, partner, level, as_of_date=AS_OF, email=False, user=None):
+        """The notice of ``level`` for ``partner`` alone, sent through the wizard on ``as_of_date`` (printed,
+        or emailed): ``(notices, mail.mail created)``."""
+        form = self._wizard_form(user=user, level_id=level, as_of_date=as_of_date)
+        form.partner_ids.add(partner)
+        wizard = self._apply(form)
+        wizard.line_ids.write({"to_print": not email, "to_email": email})
+        with freeze_time(as_of_date), self.mock_mail_gateway():
+            wizard.action_send()
+            mails = self._new_mails
+        return wizard.notice_ids, mails
 
     def _line(self, wizard, partner):
         """The wizard line of ``partner``, listed or left out."""

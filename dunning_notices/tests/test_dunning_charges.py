@@ -123,13 +123,7 @@ class TestDunningNoticeCharges(DunningTestCommon):
         cls.carol_inv = cls._invoice(cls.carol, date(2026, 5, 1), 1000, due=date(2026, 6, 1))
 
     def _send_as_of(self, as_of_date, partner):
-        form = self._wizard_form(user=self.accountant, level_id=self.level_all, as_of_date=as_of_date)
-        form.partner_ids.add(partner)
-        wizard = self._apply(form)
-        wizard.line_ids.write({"to_print": True, "to_email": False})
-        with freeze_time(as_of_date), self.mock_mail_gateway():
-            wizard.action_send()
-        return wizard.notice_ids
+        return self._send_to(partner, self.level_all, as_of_date, user=self.accountant)[0]
 
     def test_interest_and_fees_then_only_what_was_not_charged(self):
         notice = self._send_as_of(AS_OF, self.alpha)
@@ -242,13 +236,7 @@ class TestDunningNoticeQrCode(DunningTestCommon):
         )
 
     def _notice(self, partner):
-        form = self._wizard_form(level_id=self.level_all)
-        form.partner_ids.add(partner)
-        wizard = self._apply(form)
-        wizard.line_ids.write({"to_print": True, "to_email": False})
-        with freeze_time(AS_OF), self.mock_mail_gateway():
-            wizard.action_send()
-        return wizard.notice_ids
+        return self._send_to(partner, self.level_all)[0]
 
     def test_qr_code_for_the_amount_due_in_eur(self):
         invoices = self._invoice(self.alpha, date(2026, 5, 1), 700, due=date(2026, 6, 1), currency=self.eur)

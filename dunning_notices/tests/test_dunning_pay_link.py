@@ -1,15 +1,13 @@
 from datetime import date
 from urllib.parse import parse_qs, urlparse
 
-from freezegun import freeze_time
-
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.account_payment.tests.common import AccountPaymentCommon
 from odoo.addons.payment.tests.http_common import PaymentHttpCommon
 
-from .common import AS_OF, DunningTestCommon
+from .common import DunningTestCommon
 
 
 @tagged("post_install", "-at_install")
@@ -21,23 +19,13 @@ class TestDunningPayLink(DunningTestCommon, AccountPaymentCommon, PaymentHttpCom
         super().setUpClass()
         cls.level_all = cls._create_level_all()
 
-    def _email_notice(self, partner):
-        form = self._wizard_form(level_id=self.level_all)
-        form.partner_ids.add(partner)
-        wizard = self._apply(form)
-        wizard.line_ids.write({"to_print": False, "to_email": True})
-        with freeze_time(AS_OF), self.mock_mail_gateway():
-            wizard.action_send()
-            mails = self._new_mails
-        return wizard.notice_ids, mails
-
     def test_pay_link_opens_the_portal_page_whose_token_pays(self):
         invoice = self._invoice(self.alpha, date(2026, 5, 1), 700, due=date(2026, 6, 1))
         entry_line = self._invoice(self.alpha, date(2026, 5, 2), 50, due=date(2026, 6, 2))
         entry_line.button_draft()
         entry_line.move_type = "entry"  # a misc. entry on the receivable: dunned, but no portal page
         entry_line.action_post()
-        notice, mails = self._email_notice(self.alpha)
+        notice, mails = self._send_to(self.alpha, self.level_all, email=True)
         self.assertEqual(notice.state, "done")
         self.assertEqual(notice._get_overdue_lines().move_id, invoice | entry_line)
 
