@@ -24,6 +24,16 @@ class TestUi(DunningTestCommon, HttpCase):
     def test_menu_reaches_the_wizard(self):
         self.start_tour("/odoo", "dunning_notices_menu_tour", login=self.env.user.login)
 
+    def test_effectiveness_pivot_and_graph(self):
+        """An accountant opens Reporting > Dunning Effectiveness: the pivot by level with the 30-day rate,
+        then the graph."""
+        level = self._create_level_all()
+        invoice = self._invoice(self.alpha, date(2026, 5, 1), 1000, due=date(2026, 6, 1))
+        notices, _mails = self._send_to(self.alpha, level, email=True)  # 1,000 + 500 dunned on 30 June
+        self._pay(invoice, 300, date(2026, 7, 5))
+        self.assertEqual(notices.state, "done")
+        self.start_tour("/odoo", "dunning_notices_effectiveness_tour", login=self.env.user.login)
+
     def test_settings_and_levels(self):
         self.start_tour(
             "/odoo/action-account.action_account_config", "dunning_notices_settings_tour", login=self.env.user.login

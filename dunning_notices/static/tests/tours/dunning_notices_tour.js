@@ -249,3 +249,45 @@ registry.category("web_tour.tours").add("dunning_notices_review_tour", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("dunning_notices_effectiveness_tour", {
+    steps: () => [
+        {
+            content: "Open the apps menu",
+            trigger: ".o_navbar_apps_menu button",
+            run: "click",
+        },
+        {
+            content: "Open the Accounting app",
+            trigger: ".o_app[data-menu-xmlid='account.menu_finance']",
+            run: "click",
+        },
+        {
+            content: "Open the Reporting menu",
+            trigger: ".o_main_navbar [data-menu-xmlid='account.menu_finance_reports']",
+            run: "click",
+        },
+        {
+            content: "Dunning Effectiveness is in the Reporting menu",
+            trigger: ".o-dropdown--menu [data-menu-xmlid='dunning_notices.dunning_effectiveness_report_menu']",
+            run: "click",
+        },
+        {
+            content: "The pivot shows the level with its collection rate",
+            trigger: ".o_pivot .o_pivot_header_cell_closed:contains('All overdue')",
+        },
+        {
+            content: "The rate of the level: 300 collected of 1,500 dunned",
+            trigger: ".o_pivot td.o_pivot_cell_value:contains('20%')",
+        },
+        {
+            content: "Switch to the graph",
+            trigger: ".o_switch_view.o_graph",
+            run: "click",
+        },
+        {
+            content: "The graph of the rate by level",
+            trigger: ".o_graph_renderer canvas",
+        },
+    ],
+});
