@@ -13,6 +13,7 @@ from . import account_move
 from . import dunning_notice_pdf
 from . import dunning_notice_mail
 from . import dunning_notice_review
+from . import dunning_notice_rules
 from . import dunning_notice_charges
 from . import dunning_notice_payment
 from . import dunning_run

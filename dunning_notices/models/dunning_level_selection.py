@@ -6,10 +6,8 @@ from datetime import date, timedelta
 from odoo import api, models
 from odoo.tools import format_date
 
+from .dunning_common import delivered_domain
 from .dunning_level import NOT_TO_DUN, OPEN_TO_DUN
-
-# a notice delivered: processed, and its email neither failed nor bounced (printed notices count)
-UNDELIVERED_STATES = ("failed", "bounced")
 
 
 def _new_summary():
@@ -358,27 +356,33 @@ class DunningLevel(models.Model):
                 summary["invoice_names"] = ", ".join(sorted(summary["invoice_names"]))
         return listed, left_out
 
-    def _get_customer_reasons(self, as_of_date, partners):
+    def _get_customer_reasons(self, as_of_date, partners, notices_to_send=None, sent_on=None):
         """{customer: (reason key, notice id or False)} for the customers of ``partners`` (commercial
         partners) left out whatever they owe: on hold at ``as_of_date``, already given a notice of this
         level for this date, or reminded fewer than the company's minimum interval days before it. Three
-        grouped queries whatever the number of customers; a hold comes first, then a duplicate."""
+        grouped queries whatever the number of customers; a hold comes first, then a duplicate.
+        ``notices_to_send``: the notices being sent (a run reviewed, the queue), which are not their own
+        earlier notice; ``sent_on``: the day they are sent, when later than ``as_of_date``, from which the
+        minimum interval counts back then."""
         self.ensure_one()
         if not partners:
             return {}
         partner_ids = [partner.id for partner in partners]
+        others = [("id", "not in", notices_to_send.ids)] if notices_to_send else []
         reasons = {}
         # sudo: the rules read the customers' flags and the company's notices, whoever runs the wizard
         notices = self.env["dunning.notice"].sudo().with_context(active_test=False)
         interval = self.company_id.dunning_min_interval_days
+        interval_end = max(as_of_date, sent_on or as_of_date)
         if interval > 0:
             for partner, notice_id in notices._read_group(
                 [
                     ("company_id", "=", self.company_id.id),
                     ("partner_id", "in", partner_ids),
-                    ("state", "=", "done"),
-                    ("date_sent", "<=", as_of_date),
-                    ("date_sent", ">", _days_before(as_of_date, interval)),
+                    *others,
+                    *delivered_domain(),
+                    ("date_sent", "<=", interval_end),
+                    ("date_sent", ">", _days_before(interval_end, interval)),
                 ],
                 ["partner_id"],
                 ["id:max"],
@@ -390,6 +394,7 @@ class DunningLevel(models.Model):
                 ("level_id", "=", self.id),
                 ("as_of_date", "=", as_of_date),
                 ("state", "not in", ("cancel", "error")),
+                *others,
             ],
             ["partner_id"],
             ["id:max"],
@@ -439,8 +444,7 @@ class DunningLevel(models.Model):
                 [
                     ("move_line_id", "in", list(item_ids)),
                     ("line_type", "=", "overdue"),
-                    ("notice_id.state", "=", "done"),
-                    ("notice_id.delivery_state", "not in", UNDELIVERED_STATES),
+                    *delivered_domain("notice_id."),
                 ],
                 ["move_line_id", "level_id"],
                 ["date_sent:max"],

@@ -4,7 +4,7 @@ import psycopg2
 
 from odoo import api, fields, models, modules, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, formataddr
+from odoo.tools import SQL, email_normalize
 
 from .dunning_level import CREDIT_HANDLING_SELECTION, OPEN_TO_DUN
 from .res_company import DATE_BASIS_SELECTION
@@ -117,7 +117,7 @@ class DunningNotice(models.Model):
         "ir.attachment", "dunning_notice_invoice_attachment_rel", string="Invoice PDFs", readonly=True, copy=False
     )
     message_id = fields.Many2one(
-        "mail.message", string="Customer Message", readonly=True, copy=False, index="btree_not_null"
+        "mail.message", string="Notice Message", readonly=True, copy=False, index="btree_not_null"
     )
     notification_ids = fields.One2many(related="message_id.notification_ids", string="Email Deliveries")
     delivery_state = fields.Selection(
@@ -141,12 +141,11 @@ class DunningNotice(models.Model):
     # COMPUTE
     # -------------------------------------------------------------------------
 
-    @api.depends("sender_name", "sender_email")
+    @api.depends("sender_user_id", "company_id")
     def _compute_sender_email_formatted(self):
+        # what the templates put in From: see _get_sender_email_from
         for notice in self:
-            notice.sender_email_formatted = notice.sender_email and formataddr(
-                (notice.sender_name or "", notice.sender_email)
-            )
+            notice.sender_email_formatted = notice._get_sender_email_from()
 
     @api.depends("move_line_ids_data", "credit_move_line_ids_data")
     def _compute_move_line_ids(self):
@@ -252,6 +251,29 @@ class DunningNotice(models.Model):
                         name=notice.name,
                         customer=notice.partner_id.display_name,
                         company=notice.company_id.name,
+                    )
+                )
+
+    @api.constrains("sender_user_id", "sender_email", "company_id")
+    def _check_sender(self):
+        """The sender is an internal user of the notice's company, and the address the letter gives is
+        theirs or the company's: a notice never speaks for someone else."""
+        for notice in self:
+            user = notice.sender_user_id
+            if user and (user.share or notice.company_id not in user.company_ids):
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s cannot send the dunning notices of %(company)s.",
+                        user=user.name,
+                        company=notice.company_id.name,
+                    )
+                )
+            allowed = {email_normalize(user.email), email_normalize(notice.company_id.email)} - {False}
+            if notice.sender_email and email_normalize(notice.sender_email) not in allowed:
+                raise ValidationError(
+                    self.env._(
+                        "A dunning notice is sent from its sender's address or the company's, not from %(email)s.",
+                        email=notice.sender_email,
                     )
                 )
 
@@ -630,8 +652,11 @@ class DunningNotice(models.Model):
             company_notices.with_company(company)._process_batch()
 
     def _process_batch(self):
-        self._create_snapshot_lines()
-        notices = self.filtered(lambda n: n.state == "queued")  # a notice whose snapshot failed is in error
+        # the customer rules again, as they are now: a hold or a notice sent since Apply Filters
+        to_send = self._leave_out_by_customer_rules()
+        to_send._create_snapshot_lines()
+        notices = to_send.filtered(lambda n: n.state == "queued")  # a notice whose snapshot failed is in error
+        notices = notices._leave_out_by_amount_range()
         if not notices:
             return
         with notices._pdf_rendering() as pdfs:

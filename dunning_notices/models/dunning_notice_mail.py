@@ -19,7 +19,10 @@ COMPOSER_RECORD_KEYS = ("record_alias_domain_id", "record_company_id", "record_n
 class DunningNotice(models.Model):
     """Delivery of the notices through Odoo's own mail path: each notice's email rendered by mail's
     composer from the notice's template (everything the template sets is honoured), then posted on the
-    customer with ``message_post``, which notifies the recipients through the mail queue."""
+    notice itself with ``message_post``, which notifies the recipients through the mail queue. The
+    email, its amounts and its PDF live on the notice, whose record rules keep them to the notice's
+    company (a customer may be shared by several companies); the customer's chatter gets a log line
+    without amounts that links to the notice. Replies and bounces reach the notice."""
 
     _inherit = "dunning.notice"
 
@@ -69,8 +72,8 @@ class DunningNotice(models.Model):
         return composer._prepare_mail_values(self.ids)
 
     def _post_notice(self, mail_values=None, pdfs=None):
-        """Store the notice's PDF, post the notice on the customer (an email to its recipients, or an
-        internal note with the PDF when it is only printed) and mark it processed."""
+        """Store the notice's PDF, post the notice on itself (an email to its recipients, or an internal
+        note with the PDF when it is only printed), log it on the customer and mark it processed."""
         self.ensure_one()
         if isinstance(mail_values, Exception):
             raise mail_values
@@ -99,16 +102,31 @@ class DunningNotice(models.Model):
                 "date_sent": fields.Date.context_today(self),
             }
         )
+        self._log_on_customer()
 
-    def _get_customer_thread(self):
-        """The customer's chatter, in the notice's company. sudo: an accountant reminds customers they
-        may not edit, and posting on a record asks for write access to it (mail.thread)."""
+    def _get_notice_thread(self):
+        """The notice's own chatter, in its company. sudo: users only read notices (posting asks for
+        write access), the server writes them."""
         self.ensure_one()
         return (
-            self.partner_id.sudo()
+            self.sudo()
             .with_company(self.company_id)
             .with_context(mail_create_nosubscribe=True, mail_notify_force_send=False, tracking_disable=True)
         )
+
+    def _get_sender_email_from(self):
+        """The From of the notice's email: its sender user's address when the user is an internal user
+        of the notice's company, else the company's. Never a text a user typed: a billing user could
+        otherwise send as anyone."""
+        self.ensure_one()
+        user = self.sender_user_id
+        if user.email and not user.share and self.company_id in user.company_ids:
+            return tools.formataddr((user.name or "", user.email))
+        return self.company_id.email_formatted
+
+    def _get_author(self):
+        self.ensure_one()
+        return self.sender_user_id.partner_id or self.env.user.partner_id
 
     def _post_email(self, mail_values, pdf, pdfs=None):
         self.ensure_one()
@@ -122,34 +140,23 @@ class DunningNotice(models.Model):
         attachments, attachment_ids = list(values.pop("attachments", [])), list(values.get("attachment_ids", []))
         # the template may attach the notice report itself: one notice PDF in the email
         if pdf and self.level_id.attach_notice_pdf and self.report_id not in self.mail_template_id.report_template_ids:
-            pdf_attachments, pdf_attachment_ids = self._get_chatter_pdf(pdf)
-            attachments += pdf_attachments
-            attachment_ids += pdf_attachment_ids
+            attachment_ids += pdf.ids
         invoices = self._get_invoice_attachments(pdfs) if self.attach_invoices else self.env["ir.attachment"]
         values.update(
-            author_id=(self.sender_user_id.partner_id or self.env.user.partner_id).id,
-            email_from=values.get("email_from") or self.sender_email_formatted,
+            author_id=self._get_author().id,
+            # the sender's address, checked against the sender user and the company (_check_sender)
+            email_from=values.get("email_from") or self._get_sender_email_from(),
             partner_ids=list(dict.fromkeys([*values.get("partner_ids", []), *self.recipient_ids.ids])),
             attachments=attachments,
             attachment_ids=[*attachment_ids, *invoices.ids],
             email_layout_xmlid=values.get("email_layout_xmlid") or DEFAULT_EMAIL_LAYOUT,
             record_name=self.name,
         )
-        return self._get_customer_thread().message_post(**values)
-
-    def _get_chatter_pdf(self, pdf):
-        """(attachments, attachment_ids) that put the notice PDF on the customer's message. A copy owned by
-        the customer when the customer belongs to the notice's company: whoever sees the customer opens
-        it. The notice's own PDF when the customer is shared between companies: only the notice's
-        company may open it (its record rules), not the other companies that see the customer."""
-        self.ensure_one()
-        if self.partner_id.company_id == self.company_id:
-            return [(pdf.name, pdf.raw)], []  # one file in the filestore for both
-        return [], pdf.ids
+        return self._get_notice_thread().message_post(**values)
 
     def _post_print_note(self, pdf):
-        """A printed notice is logged on the customer as an internal note with its PDF: it is not a
-        message to the customer."""
+        """A printed notice is logged on itself as an internal note with its PDF: it is not a message to
+        the customer."""
         self.ensure_one()
         body = Markup("<p>%s</p>") % self.env._(
             "Dunning notice %(name)s (%(level)s) printed: %(count)s overdue invoice(s), %(amount)s.",
@@ -158,14 +165,30 @@ class DunningNotice(models.Model):
             count=self.invoice_count,
             amount=tools.format_amount(self.env, self.amount_net, self.currency_id),
         )
-        attachments, attachment_ids = self._get_chatter_pdf(pdf) if pdf else ([], [])
-        return self._get_customer_thread().message_post(
+        return self._get_notice_thread().message_post(
             body=body,
             message_type="comment",
             subtype_xmlid="mail.mt_note",
-            author_id=(self.sender_user_id.partner_id or self.env.user.partner_id).id,
-            attachments=attachments,
-            attachment_ids=attachment_ids,
+            author_id=self._get_author().id,
+            attachment_ids=pdf.ids,
+        )
+
+    def _log_on_customer(self):
+        """One log line on the customer's chatter: number (a link to the notice), level, channel and
+        sender, no amount nor PDF: every company sharing the customer reads its chatter, only the
+        notice's company reads the notice."""
+        self.ensure_one()
+        channel = self.env._("email") if self.to_email else self.env._("print")
+        body = Markup("<p>%s</p>") % self.env._(
+            "Dunning notice %(notice)s (%(level)s) sent by %(channel)s by %(sender)s.",
+            notice=self._get_html_link(title=self.name),
+            level=self.level_id.name,
+            channel=channel,
+            sender=self._get_author().name,
+        )
+        # sudo: an accountant reminds customers they may not edit (logging asks for write access)
+        self.partner_id.sudo().with_company(self.company_id).with_context(mail_create_nosubscribe=True)._message_log(
+            body=body, author_id=self._get_author().id
         )
 
     def action_resend(self):

@@ -177,6 +177,8 @@ class DunningRun(models.Model):
         (drafts - kept)._write_state(
             {"state": "cancel", "cancel_reason": self.env._("Left out in review of run %(run)s.", run=self.name)}
         )
+        # the customer rules as they are now (a hold put since the run was saved): left out, not numbered
+        kept = kept._leave_out_by_customer_rules()
         kept._confirm_drafts()
         self._write_state({"state": "sent"})
         self.message_post(body=self.env._("Run sent by %(user)s.", user=self.env.user.name))

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 DATE_BASIS_SELECTION = [
     ("due_date", "Due Date"),
@@ -33,6 +34,13 @@ class ResCompany(models.Model):
         "the as-of date is left out of a run; 0 means no minimum.",
     )
 
+    # a bound on the addresses typed per customer: each is looked up, or created as a contact, at Send
+    dunning_max_extra_emails = fields.Integer(
+        string="Additional Emails per Customer",
+        default=10,
+        help="The most additional email addresses a dunning run accepts for one customer.",
+    )
+
     _sql_constraints = [
         (
             "dunning_min_interval_days_positive",
@@ -40,6 +48,11 @@ class ResCompany(models.Model):
             "The minimum number of days between dunning notices cannot be negative.",
         ),
     ]
+
+    @api.constrains("dunning_max_extra_emails")
+    def _check_dunning_max_extra_emails(self):
+        if any(company.dunning_max_extra_emails < 1 for company in self):
+            raise ValidationError(self.env._("A dunning run accepts at least one additional email per customer."))
 
     @api.model_create_multi
     def create(self, vals_list):

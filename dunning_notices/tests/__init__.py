@@ -19,3 +19,5 @@ from . import test_dunning_ui_details
 from . import test_dunning_charges
 from . import test_dunning_pay_link
 from . import test_dunning_effectiveness
+from . import test_dunning_trust
+from . import test_dunning_routes

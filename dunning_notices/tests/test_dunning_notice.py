@@ -74,17 +74,21 @@ class TestDunningNotice(DunningTestCommon):
         boss = self.env["res.partner"].search([("email", "=", "boss@alpha.example.com")])
         self.assertEqual(alpha.recipient_ids, self.alpha_billing | boss)
         message = alpha.message_id
-        self.assertEqual((message.model, message.res_id), ("res.partner", self.alpha.id))
+        self.assertEqual((message.model, message.res_id), ("dunning.notice", alpha.id))
         self.assertEqual(message.subtype_id, self.env.ref("dunning_notices.mt_dunning_notice"))
         self.assertEqual(message.author_id, self.env.user.partner_id)
         self.assertIn("Payment reminder", message.subject)
         self.assertIn(self.alpha_inv.name, message.body)
         self.assertEqual(message.attachment_ids.mapped("name"), [alpha._get_pdf_filename()])
-        # a customer shared between companies: the message carries the notice's own PDF, which only the
-        # notice's company may open (a customer of the notice's company gets a copy: test_dunning_security)
+        # the message carries the notice's own PDF, which only the notice's company may open
         self.assertEqual(message.attachment_ids, alpha.pdf_attachment_id)
         self.assertEqual(alpha.pdf_attachment_id.res_model, "dunning.notice")
-        self.assertIn(message, self.alpha.message_ids)
+        self.assertIn(message, alpha.message_ids)
+        # the customer's chatter logs it, without amount nor PDF
+        log = self.alpha.message_ids.filtered(lambda m: alpha.name in (m.body or ""))
+        self.assertEqual(len(log), 1)
+        self.assertFalse(log.attachment_ids)
+        self.assertNotIn(message, self.alpha.message_ids)
         for recipient in self.alpha_billing | boss:
             self.assertMailMail(
                 recipient,
@@ -99,8 +103,9 @@ class TestDunningNotice(DunningTestCommon):
         self.assertNotIn(self.alpha, mail.recipient_ids)
 
     def test_employee_recipient_and_subtype_follower_are_notified_as_message_post_would(self):
-        """An employee among the recipients gets the notice in their Odoo inbox, not by email; a contact
-        following the customer's dunning notices gets the email too; other followers get nothing."""
+        """An employee among the recipients gets the notice in their Odoo inbox, not by email; the
+        customer's followers get nothing, even one following its dunning notices: the email stays with
+        the notice's company (the customer may be shared by several)."""
         clerk = new_test_user(
             self.env,
             login="dunning_clerk",
@@ -123,11 +128,9 @@ class TestDunningNotice(DunningTestCommon):
         self.assertIn(clerk.partner_id, notice.recipient_ids)
         notifications = notice.message_id.notification_ids
         by_partner = {n.res_partner_id: n.notification_type for n in notifications}
-        self.assertEqual(
-            by_partner, {self.alpha_billing: "email", clerk.partner_id: "inbox", watcher: "email"}, by_partner
-        )
+        self.assertEqual(by_partner, {self.alpha_billing: "email", clerk.partner_id: "inbox"}, by_partner)
         mails = self.env["mail.mail"].search([("mail_message_id", "=", notice.message_id.id)])
-        self.assertEqual(mails.recipient_ids, self.alpha_billing | watcher)
+        self.assertEqual(mails.recipient_ids, self.alpha_billing)
 
     def test_print_only_downloads_stored_pdfs(self):
         def edit(line):

@@ -95,7 +95,7 @@ class TestDunningNoticeMail(DunningTestCommon):
         self.assertIn(catchall, ours.reply_to)
         self.assertNotIn(notice.sender_email, ours.reply_to)
 
-    def test_customer_reply_lands_in_the_customer_chatter(self):
+    def test_customer_reply_lands_on_the_notice(self):
         notice = self._send_to(self.alpha)
         raw = (
             "From: Alpha Billing <ap@alpha.example.com>\r\n"
@@ -110,7 +110,8 @@ class TestDunningNoticeMail(DunningTestCommon):
         )
         self.env["mail.thread"].message_process(None, raw)
         reply = self.env["mail.message"].search([("message_id", "=", "<reply-to-dunning@alpha.example.com>")])
-        self.assertEqual((reply.model, reply.res_id), ("res.partner", self.alpha.id))
+        # on the notice, which only its company reads (the customer may be shared)
+        self.assertEqual((reply.model, reply.res_id), ("dunning.notice", notice.id))
         self.assertIn("We paid this invoice yesterday", reply.body)
 
     def test_email_reads_like_a_letter(self):
@@ -143,7 +144,8 @@ class TestDunningNoticeMail(DunningTestCommon):
         self.assertFalse(self._mail_mails_of(message))
         self.assertFalse(message.notification_ids)
         self.assertEqual(message.attachment_ids.name, notice._get_pdf_filename())
-        self.assertEqual((message.model, message.res_id), ("res.partner", self.alpha.id))
+        self.assertEqual((message.model, message.res_id), ("dunning.notice", notice.id))
+        self.assertEqual(message.attachment_ids, notice.pdf_attachment_id)
 
     def test_failed_email_resent_from_the_notice(self):
         notice = self._send_to(self.beta, to_email=True)
@@ -163,7 +165,7 @@ class TestDunningNoticeMail(DunningTestCommon):
         self.assertEqual(len(self._mail_mails_of(notice.message_id)), 2, "one email more, for the same message")
         self.assertIn(notice.delivery_state, ("outgoing", "sent"))
         self.assertEqual(self.env["dunning.notice"].search_count([("partner_id", "=", self.beta.id)]), 1)
-        self.assertEqual(len(self.beta.message_ids.filtered(lambda m: m.subtype_id == notice.message_id.subtype_id)), 1)
+        self.assertEqual(len(notice.message_ids.filtered(lambda m: m.subtype_id == notice.message_id.subtype_id)), 1)
 
     def test_feedback_after_print_and_email(self):
         self._invoice(self.carol, date(2026, 6, 20), 100, due=date(2026, 6, 25))
