@@ -667,6 +667,7 @@ class DunningNotice(models.Model):
                         notice._post_notice(mail_values.get(notice.id), pdfs)
                 except Exception as error:  # noqa: BLE001 - any failure is the notice's, the batch goes on
                     notice._set_error(error)
+        notices.filtered(lambda n: n.state == "done")._log_on_customers()
 
     # -------------------------------------------------------------------------
     # BUSINESS: state machine (users have no write right on notices: these methods write them)

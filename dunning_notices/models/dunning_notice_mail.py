@@ -102,7 +102,6 @@ class DunningNotice(models.Model):
                 "date_sent": fields.Date.context_today(self),
             }
         )
-        self._log_on_customer()
 
     def _get_notice_thread(self):
         """The notice's own chatter, in its company. sudo: users only read notices (posting asks for
@@ -173,22 +172,38 @@ class DunningNotice(models.Model):
             attachment_ids=pdf.ids,
         )
 
-    def _log_on_customer(self):
-        """One log line on the customer's chatter: number (a link to the notice), level, channel and
-        sender, no amount nor PDF: every company sharing the customer reads its chatter, only the
-        notice's company reads the notice."""
+    def _log_on_customers(self):
+        """One log line per notice on its customer's chatter: number (a link to the notice), level,
+        channel and sender, no amount nor PDF: every company sharing the customer reads its chatter,
+        only the notice's company reads the notice. In batch: a message create per author and round
+        (a customer twice in a batch gets its second line in the next round), not a post per notice."""
+        rounds = {}
+        for notice in self:
+            by_author = rounds.setdefault(notice._get_author(), [])
+            for round_ in by_author:
+                if notice.partner_id not in round_:
+                    round_[notice.partner_id] = notice
+                    break
+            else:
+                by_author.append({notice.partner_id: notice})
+        for author, author_rounds in rounds.items():
+            for round_ in author_rounds:
+                partners = self.env["res.partner"].concat(*round_)
+                # sudo: an accountant reminds customers they may not edit (logging asks for write access)
+                partners.sudo()._message_log_batch(
+                    bodies={partner.id: notice._get_customer_log_body() for partner, notice in round_.items()},
+                    author_id=author.id,
+                )
+
+    def _get_customer_log_body(self):
         self.ensure_one()
         channel = self.env._("email") if self.to_email else self.env._("print")
-        body = Markup("<p>%s</p>") % self.env._(
+        return Markup("<p>%s</p>") % self.env._(
             "Dunning notice %(notice)s (%(level)s) sent by %(channel)s by %(sender)s.",
             notice=self._get_html_link(title=self.name),
             level=self.level_id.name,
             channel=channel,
             sender=self._get_author().name,
-        )
-        # sudo: an accountant reminds customers they may not edit (logging asks for write access)
-        self.partner_id.sudo().with_company(self.company_id).with_context(mail_create_nosubscribe=True)._message_log(
-            body=body, author_id=self._get_author().id
         )
 
     def action_resend(self):

@@ -47,9 +47,15 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         return self.env["mail.mail"].search([("mail_message_id", "in", notices.message_id.ids)])
 
     def _dunning_messages(self):
-        """The messages posted on the customers since the test began (email or printed note)."""
+        """The notices' messages posted since the test began (email or printed note)."""
+        notices = self.env["dunning.notice"].search([("partner_id", "in", self.partners.ids)])
         return self.env["mail.message"].search(
-            [("model", "=", "res.partner"), ("res_id", "in", self.partners.ids), ("id", ">", self.last_message_id)]
+            [
+                ("model", "=", "dunning.notice"),
+                ("res_id", "in", notices.ids),
+                ("id", ">", self.last_message_id),
+                ("message_type", "!=", "notification"),
+            ]
         )
 
     def _processing_result(self, notices):
@@ -77,7 +83,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
                 ),
                 "message": (
                     notice.message_id.model,
-                    notice.message_id.res_id,
+                    notice.message_id.res_id == notice.id,
                     notice.message_id.subtype_id.id,
                     notice.message_id.author_id.id,
                     blank(notice, notice.message_id.subject),
@@ -141,7 +147,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         by_jobs = self._processing_result(notices)
         self.assertEqual(set(notices.mapped("state")), {"done"})
         self.assertEqual(len(self._notice_mails(notices)), 24, "an email per notice but the printed one")
-        self.assertEqual(len(self._dunning_messages()), 25, "a chatter message per customer")
+        self.assertEqual(len(self._dunning_messages()), 25, "a message per notice")
         self.assertTrue(all(notices.pdf_attachment_id.mapped("raw")))
         for customer, result in by_cron.items():
             for key, value in result.items():
