@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from odoo import api, models
 from odoo.tools import format_date
 
-from .dunning_common import delivered_domain
+from .dunning_common import days_overdue, delivered_domain
 from .dunning_level import NOT_TO_DUN, OPEN_TO_DUN
 
 
@@ -113,8 +113,7 @@ class DunningLevel(models.Model):
 
     @api.model
     def _get_days_overdue(self, line, as_of_date, date_basis):
-        reference = line.invoice_date if date_basis == "invoice_date" else line.date_maturity
-        return (as_of_date - (reference or line.date_maturity)).days
+        return days_overdue(as_of_date, line.date_maturity, line.invoice_date, date_basis)
 
     def _check_amount_range(self, amount):
         """None when ``amount`` is in the level's range, else the reason key it is not."""
@@ -195,14 +194,15 @@ class DunningLevel(models.Model):
         for partner, currency, amount, amount_currency, ids, move_count, names, oldest_due, oldest_invoice in groups:
             if not partner:
                 continue
-            oldest = oldest_due if date_basis != "invoice_date" else min(filter(None, (oldest_invoice, oldest_due)))
             summary = summaries.setdefault(partner, _new_summary())
             summary["move_line_ids"] += ids
             summary["invoice_count"] += move_count
             summary["invoice_names"].update(names)
             summary["amount_overdue"] += amount
             summary["overdue"][currency] = (amount_currency, amount)
-            summary["max_days_overdue"] = max(summary["max_days_overdue"], (as_of_date - oldest).days)
+            summary["max_days_overdue"] = max(
+                summary["max_days_overdue"], days_overdue(as_of_date, oldest_due, oldest_invoice, date_basis)
+            )
         return summaries
 
     def _split_escalation_waits(self, domain, groups, as_of_date):
@@ -569,7 +569,7 @@ class DunningLevel(models.Model):
         for partner, due, invoice_date, ids, names, amount in groups:
             if not partner:
                 continue
-            days = (as_of_date - (invoice_date if date_basis == "invoice_date" and invoice_date else due)).days
+            days = days_overdue(as_of_date, due, invoice_date, date_basis)
             customer = customers.setdefault(
                 partner, {"ids": [], "names": set(), "amount": 0.0, "days": 0, "best": -1, "details": []}
             )

@@ -6,6 +6,7 @@ from odoo import api, fields, models, modules, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, email_normalize
 
+from .dunning_common import amounts_by_currency
 from .dunning_level import CREDIT_HANDLING_SELECTION, OPEN_TO_DUN
 from .res_company import DATE_BASIS_SELECTION
 
@@ -784,8 +785,8 @@ class DunningNotice(models.Model):
         """What the notice asks for, from its snapshot (or, queued, its chosen items), credits weighed per
         its ``credit_handling``: ``dunning.level._net_amounts``'s result plus ``amount_overdue``."""
         self.ensure_one()
-        overdue, open_credits, amount_overdue = {}, {}, 0.0
         if self.line_ids:
+            # the snapshot's credit lines carry their residual as the journal item does (negative)
             entries = [
                 (line.line_type == "credit", line.currency_id, line.amount_residual, line.amount_residual_company)
                 for line in self.line_ids
@@ -798,13 +799,8 @@ class DunningNotice(models.Model):
                 (True, item.currency_id, item.amount_residual_currency, item.amount_residual)
                 for item in self.credit_move_line_ids
             ]
-        for is_credit, currency, amount, amount_company in entries:
-            bucket = open_credits if is_credit else overdue
-            previous = bucket.get(currency, (0.0, 0.0))
-            sign = -1 if is_credit else 1
-            bucket[currency] = (previous[0] + sign * amount, previous[1] + sign * amount_company)
-            if not is_credit:
-                amount_overdue += amount_company
+        overdue, open_credits = amounts_by_currency(entries)
+        amount_overdue = sum(amount_company for _currency, amount_company in overdue.values())
         level = self.level_id
         company_currency = self.company_id.currency_id
         foreign = set(overdue) - {company_currency}

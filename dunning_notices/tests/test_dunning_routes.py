@@ -1,13 +1,17 @@
+import io
 import json
 from datetime import date
 
 from odoo import Command, http
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.pdf import PdfFileWriter
 
 from .common import DunningTestCommon
 
 REPORT = "dunning_notices.report_dunning_notice"
+# the production path of the routes: in tests Odoo renders reports as HTML, as the user, unless asked
+PRODUCTION = json.dumps({"force_report_rendering": True})
 
 
 @tagged("post_install", "-at_install")
@@ -41,15 +45,23 @@ class TestDunningRoutes(DunningTestCommon, HttpCase):
     def _sent_notices(self, email=False):
         alpha, _mails = self._send_to(self.alpha, self.level_early, email=email)
         beta, _mails = self._send_to(self.beta, self.level_early, email=email)
+        notices = alpha | beta
         self.assertTrue(alpha.pdf_attachment_id and beta.pdf_attachment_id)
-        return alpha | beta
+        # in tests the stored notice is Odoo's HTML rendering: real PDFs, for a download of several to merge
+        for notice in notices:
+            writer = PdfFileWriter()
+            writer.add_blank_page(595, 842)
+            stream = io.BytesIO()
+            writer.write(stream)
+            notice.pdf_attachment_id.sudo().raw = stream.getvalue()
+        return notices
 
     def _download(self, url):
         return self.url_open(
             "/report/download",
             data={
                 "data": json.dumps([url, "qweb-pdf"]),
-                "context": "{}",
+                "context": PRODUCTION,
                 "token": "dummy",
                 "csrf_token": http.Request.csrf_token(self),
             },
@@ -57,7 +69,7 @@ class TestDunningRoutes(DunningTestCommon, HttpCase):
 
     def test_report_pdf_for_the_notice_company_accountants_only(self):
         notices = self._sent_notices()
-        one = f"/report/pdf/{REPORT}/{notices[0].id}"
+        one = f"/report/pdf/{REPORT}/{notices[0].id}?context={PRODUCTION}"
         several = f"/report/pdf/{REPORT}/{','.join(map(str, notices.ids))}"
         for name, user in self.users_allowed.items():
             with self.subTest(user=name):

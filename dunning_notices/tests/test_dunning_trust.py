@@ -139,6 +139,7 @@ class TestDunningTrustSecondPass(DunningTestCommon):
     def test_unreadable_pick_is_refused_not_widened(self):
         wizard = self._wizard_form(user=self.accountant).save()
         wizard.write({"partner_ids": [Command.set(self.company_b_customer.ids)]})
+        self.env.invalidate_all()  # Apply Filters comes in another request, which reads the wizard anew
         with self.assertRaisesRegex(UserError, "company you cannot access"):
             wizard.action_apply_filters()
         self.assertFalse(wizard.sudo().line_ids)

@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, email_normalize
 from odoo.tools.mail import single_email_re
 
-from ..models.dunning_common import delivered_domain
+from ..models.dunning_common import amounts_by_currency, delivered_domain
 from ..models.dunning_level import EXCLUSION_REASONS
 from ..models.dunning_notice import format_amounts_by_currency
 
@@ -323,14 +323,10 @@ class DunningNoticeSendLine(models.TransientModel):
         company_currency = wizard.company_id.currency_id
         handling = wizard.applied_credit_handling or level.credit_handling
         ticked = self.overdue_item_ids.filtered("selected")
-        overdue, open_credits = {}, {}
-        for bucket, items, sign in ((overdue, ticked, 1), (open_credits, self.credit_item_ids, -1)):
-            for item in items:
-                due, due_company = bucket.get(item.currency_id, (0.0, 0.0))
-                bucket[item.currency_id] = (
-                    due + sign * item.amount_residual_currency,
-                    due_company + sign * item.amount_residual,
-                )
+        overdue, open_credits = amounts_by_currency(
+            (item.is_credit, item.currency_id, item.amount_residual_currency, item.amount_residual)
+            for item in ticked | self.credit_item_ids
+        )
         foreign = set(overdue) - {company_currency}
         rates = level._get_rates(foreign, wizard.as_of_date) if foreign else {}
         net = level._net_amounts(overdue, open_credits, rates, handling, company_currency)
