@@ -21,3 +21,4 @@ from . import test_dunning_pay_link
 from . import test_dunning_effectiveness
 from . import test_dunning_trust
 from . import test_dunning_routes
+from . import test_readme
