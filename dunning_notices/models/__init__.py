@@ -2,6 +2,7 @@ from . import res_company
 from . import res_config_settings
 from . import dunning_level
 from . import dunning_level_selection
+from . import dunning_level_escalation
 from . import dunning_level_auto
 from . import dunning_level_charges
 from . import dunning_interest_rate

@@ -1,5 +1,7 @@
 """What several parts of the addon share, defined once (no model here: importable from anywhere)."""
 
+from datetime import date, timedelta
+
 # a notice delivered: processed, and its email neither failed nor bounced (printed notices count)
 UNDELIVERED_STATES = ("failed", "bounced")
 
@@ -27,9 +29,44 @@ def amounts_by_currency(entries):
     credits positive, from ``entries`` [(is_credit, currency, residual in currency, residual in company
     currency)] as journal items carry them (credits negative): what ``dunning.level._net_amounts``
     weighs, however the caller found the items (grouped query, snapshot, ticked items)."""
-    overdue, credits = {}, {}
+    overdue, open_credits = {}, {}
     for is_credit, currency, amount, amount_company in entries:
-        bucket, sign = (credits, -1) if is_credit else (overdue, 1)
+        bucket, sign = (open_credits, -1) if is_credit else (overdue, 1)
         previous, previous_company = bucket.get(currency, (0.0, 0.0))
         bucket[currency] = (previous + sign * amount, previous_company + sign * amount_company)
-    return overdue, credits
+    return overdue, open_credits
+
+
+def new_summary():
+    """A customer's summary as the selection builds it (see ``dunning.level._select_customers``)."""
+    return {
+        "move_line_ids": [],
+        "credit_move_line_ids": [],
+        "invoice_count": 0,
+        "invoice_names": set(),
+        "amount_overdue": 0.0,
+        "amount_credit": 0.0,
+        "amount_net": 0.0,
+        "amounts_due": [],
+        "overdue": {},
+        "credits": {},
+        "max_days_overdue": 0,
+        "blocked_count": 0,
+        "blocked_amount": 0.0,
+        "reason_notice_id": False,
+        "reason_detail": False,
+    }
+
+
+def join_details(details, limit=20):
+    """The first ``limit`` of ``details`` (sorted) in one text."""
+    details = sorted(details)
+    return "; ".join(details[:limit]) + ("; ..." if len(details) > limit else "")
+
+
+def days_before(day, days):
+    """``day`` minus ``days`` days, the earliest date rather than an overflow."""
+    try:
+        return day - timedelta(days=days)
+    except OverflowError:
+        return date.min
