@@ -4,7 +4,7 @@ from datetime import date
 import psycopg2
 
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import SQL
 from odoo.tools.misc import file_path
@@ -254,3 +254,146 @@ class TestDunningHoldPerCompany(DunningCompaniesCommon):
         self.env.invalidate_all()
         self.assertTrue(self.alpha.with_company(third).dunning_hold)
         self.assertFalse(self.alpha.with_company(self.other).dunning_hold)
+
+
+@tagged("post_install", "-at_install")
+class TestDunningInterestPerCompany(DunningCompaniesCommon):
+    """Issue 23, case 6: each company has its interest schemes (the margin printed on its letters); the
+    reference rates are public and shared, written by the settings group only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        schemes = cls.env["dunning.interest.scheme"]
+        cls.fr = schemes._get_preset("interest_scheme_fr_l441_10", cls.company)
+        cls.fr_b = schemes._get_preset("interest_scheme_fr_l441_10", cls.other)
+        cls.level_all.interest_scheme_id = cls.fr
+        cls.rate = cls.env.ref("dunning_notices.interest_rate_ecb_mro_20250611")
+
+    def test_each_company_has_its_own_presets(self):
+        main = self.env.ref("base.main_company")
+        for name in ("interest_scheme_eu_2011_7", "interest_scheme_fr_l441_10"):
+            shipped = self.env.ref(f"dunning_notices.{name}").sudo()
+            self.assertEqual(shipped.company_id, main)
+            for company in self.company | self.other:
+                with self.subTest(company=company.name, preset=name):
+                    copy = self.env.ref(f"dunning_notices.{company.id}_{name}")
+                    self.assertEqual(copy.company_id, company)
+                    self.assertEqual((copy.base_code, copy.margin), (shipped.base_code, shipped.margin))
+                    self.assertEqual(self.env["dunning.interest.scheme"]._get_preset(name, company), copy)
+        # a margin is the company's own
+        self.fr_b.with_env(self._as("other_company")).margin = 12
+        self.assertEqual(self.fr.margin, 10)
+        # a new company gets its copies, and the copies of the main company's levels charge them
+        self.env.ref("dunning_notices.dunning_level_1").sudo().interest_scheme_id = self.env.ref(
+            "dunning_notices.interest_scheme_fr_l441_10"
+        )
+        new = self.env["res.company"].create({"name": "Company N"})
+        fr_new = self.env["dunning.interest.scheme"]._get_preset("interest_scheme_fr_l441_10", new)
+        self.assertEqual(fr_new.company_id, new)
+        level = self.env["dunning.level"].search([("company_id", "=", new.id), ("min_days_overdue", "=", 1)])
+        self.assertEqual(level.interest_scheme_id, fr_new)
+
+    def test_other_company_manager_cannot_read_or_change_the_margin(self):
+        outsider = self._as("other_company")
+        self.assertNotIn(self.fr, self.env["dunning.interest.scheme"].with_env(outsider).search([]))
+        self.assertIn(self.fr_b, self.env["dunning.interest.scheme"].with_env(outsider).search([]))
+        with self.assertRaises(AccessError):
+            self.fr.with_env(outsider).read(["margin"])
+        with self.assertRaises(AccessError):
+            self.fr.with_env(outsider).write({"margin": 0.5})
+        self.assertEqual(self.fr.margin, 10)
+        # nor creates one in the other company, nor is its scheme charged by the other company's levels
+        with self.assertRaises(AccessError):
+            self.env["dunning.interest.scheme"].with_env(outsider).create(
+                {"name": "Planted", "fixed_rate": 1, "company_id": self.company.id}
+            )
+        with self.assertRaises(UserError):
+            self.level_all.interest_scheme_id = self.fr_b
+
+    def test_access_matrix_schemes_and_rates(self):
+        """(read, write, create, unlink) of company 1's scheme and of a shared reference rate."""
+        expected = {
+            "internal": ("----", "----"),
+            "billing": ("r---", "r---"),
+            "accountant": ("r---", "r---"),
+            "manager": ("rwcu", "r---"),
+            "auditor": ("r---", "r---"),
+            "settings": ("----", "rwcu"),
+            "portal": ("----", "----"),
+            "other_billing": ("----", "r---"),
+            "other_company": ("----", "r---"),
+        }
+        for name, (scheme_rights, rate_rights) in expected.items():
+            with self.subTest(user=name):
+                env = self._as(name)
+                self.assertEqual(self._rights(env, self.fr), scheme_rights)
+                self.assertEqual(self._rights(env, self.rate), rate_rights)
+        # the manager reads the rates but does not add one; the settings group does
+        with self.assertRaises(AccessError):
+            self.env["dunning.interest.rate"].with_env(self._as("manager")).create(
+                {"code": "ecb_mro", "date_from": date(2026, 1, 1), "rate": 2}
+            )
+        self.env["dunning.interest.rate"].with_env(self._as("settings")).create(
+            {"code": "ecb_mro", "date_from": date(2026, 1, 1), "rate": 2}
+        )
+        self.assertEqual(self.rate.with_env(self._as("other_company")).rate, 2.15)
+
+    def test_manager_creates_a_scheme_in_the_current_company(self):
+        scheme = (
+            self.env["dunning.interest.scheme"]
+            .with_env(self._as("manager"))
+            .create({"name": "Contract 9 %", "fixed_rate": 9})
+        )
+        self.assertEqual(scheme.company_id, self.company)
+        with self.assertRaises(AccessError):
+            scheme.with_env(self._as("other_company")).read(["fixed_rate"])
+
+    def test_migration_gives_each_scheme_a_company(self):
+        """18.0.1.3.0: a scheme without a company goes to the first company whose levels use it (a preset to
+        the main company); each other company using it gets its own copy, the same margin, or its copy of the
+        preset."""
+        custom = self.env["dunning.interest.scheme"].create({"name": "Contract 9 %", "fixed_rate": 9})
+        shipped_fr = self.env.ref("dunning_notices.interest_scheme_fr_l441_10").sudo()
+        level_b2 = self.level_b.copy({"name": "Second B"})
+        self.env.flush_all()
+        # as 18.0.1.2.0 left them: schemes without a company, shared by the levels of both companies
+        self.env.cr.execute(
+            SQL(
+                """
+                ALTER TABLE dunning_interest_scheme ALTER COLUMN company_id DROP NOT NULL;
+                UPDATE dunning_interest_scheme SET company_id = NULL WHERE id IN %(schemes)s;
+                UPDATE dunning_level SET interest_scheme_id = %(custom)s WHERE id IN %(custom_levels)s;
+                UPDATE dunning_level SET interest_scheme_id = %(fr)s WHERE id = %(fr_level)s;
+                """,
+                schemes=(custom.id, shipped_fr.id),
+                custom=custom.id,
+                custom_levels=(self.level_all.id, self.level_b.id, level_b2.id),
+                fr=shipped_fr.id,
+                fr_level=self.level_early.id,
+            )
+        )
+        self.env.invalidate_all()
+        _migration("pre").schemes_to_owner_company(self.env.cr)
+        self.env.invalidate_all()
+        self.assertEqual(custom.company_id, self.company)
+        self.assertEqual(shipped_fr.company_id, self.env.ref("base.main_company"))
+        _migration("post").schemes_per_company(self.env(su=True))
+        self.assertEqual(self.level_all.interest_scheme_id, custom)
+        copy_b = self.level_b.interest_scheme_id
+        self.assertEqual(level_b2.interest_scheme_id, copy_b, "one copy per company")
+        self.assertEqual((copy_b.company_id, copy_b.name, copy_b.fixed_rate), (self.other, "Contract 9 %", 9))
+        self.assertEqual(self.level_early.interest_scheme_id, self.fr, "the company's own copy of the preset")
+        levels = (
+            self.env["dunning.level"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("interest_scheme_id", "!=", False)])
+        )
+        for level in levels:
+            self.assertEqual(level.interest_scheme_id.company_id, level.company_id)
+        # twice changes nothing
+        schemes = self.env["dunning.interest.scheme"].sudo().with_context(active_test=False)
+        count = schemes.search_count([])
+        _migration("post").schemes_per_company(self.env(su=True))
+        self.assertEqual(schemes.search_count([]), count)

@@ -5,9 +5,15 @@
   casts each column in place (``ALTER COLUMN ... TYPE jsonb USING column::jsonb``): a boolean or a date does not
   cast to jsonb and a reason is no JSON, so the update stops. Each column is converted here instead, its value
   given to every company, so that no company loses a hold (values of a lifted hold are kept as they were).
+- **Interest schemes** get a (required) company: each existing scheme is given one before the schema update
+  would give them all the current company. A shipped preset stays the main company's, as on a fresh install;
+  another scheme goes to the first company whose levels use it (the main company when none does). The
+  post-migrate step gives the other companies using a scheme their own copy of it.
 """
 
 from odoo.tools import SQL, sql
+
+from odoo.addons.dunning_notices.models.dunning_interest_scheme import PRESETS
 
 HOLD_COLUMNS = ("dunning_hold", "dunning_hold_reason", "dunning_hold_until")
 
@@ -38,5 +44,35 @@ def holds_to_company_dependent(cr):
         )
 
 
+def schemes_to_owner_company(cr):
+    """Give each interest scheme without a company its owner (see the module docstring)."""
+    cr.execute("ALTER TABLE dunning_interest_scheme ADD COLUMN IF NOT EXISTS company_id int4")
+    cr.execute(
+        SQL(
+            """
+            WITH main AS (
+                SELECT COALESCE(
+                    (SELECT res_id FROM ir_model_data WHERE module = 'base' AND name = 'main_company'),
+                    (SELECT min(id) FROM res_company)
+                ) AS id
+            ), presets AS (
+                SELECT res_id AS id FROM ir_model_data
+                 WHERE module = 'dunning_notices' AND model = 'dunning.interest.scheme' AND name = ANY(%(presets)s)
+            )
+            UPDATE dunning_interest_scheme scheme
+               SET company_id = COALESCE(
+                       (SELECT main.id FROM main WHERE scheme.id IN (SELECT id FROM presets)),
+                       (SELECT min(level.company_id) FROM dunning_level level
+                         WHERE level.interest_scheme_id = scheme.id),
+                       (SELECT main.id FROM main)
+                   )
+             WHERE scheme.company_id IS NULL
+            """,
+            presets=list(PRESETS),
+        )
+    )
+
+
 def migrate(cr, version):
     holds_to_company_dependent(cr)
+    schemes_to_owner_company(cr)
