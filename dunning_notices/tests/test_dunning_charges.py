@@ -90,7 +90,8 @@ class TestDunningInterestSchemes(DunningTestCommon):
             rate.with_user(portal).read(["rate"])
         with self.assertRaises(AccessError):
             self.eu.with_user(portal).read(["margin"])
-        # the accounting manager adds the next rate
+        # an administrator adds the next rate (the managers' rights: test_dunning_companies.py)
+        self.assertTrue(self.env.user.has_group("base.group_system"))
         self.env["dunning.interest.rate"].with_user(self.env.user).create(
             {"code": "ecb_mro", "date_from": date(2026, 2, 1), "rate": 2.0}
         )
