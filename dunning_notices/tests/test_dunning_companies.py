@@ -63,6 +63,7 @@ class DunningCompaniesCommon(DunningTestCommon):
             "auditor": user("co_auditor", "base.group_user,account.group_account_readonly"),
             "settings": user("co_settings", "base.group_user,base.group_system"),
             "portal": user("co_portal", "base.group_portal"),
+            "public": cls.env.ref("base.public_user"),
             "other_billing": user("co_other_billing", "base.group_user,account.group_account_invoice", cls.other),
             "other_company": user("co_other_manager", "base.group_user,account.group_account_manager", cls.other),
         }
@@ -70,7 +71,7 @@ class DunningCompaniesCommon(DunningTestCommon):
     def _as(self, name, company=None):
         """The env of the user ``name`` working in ``company`` (default: the user's own)."""
         user = self.users[name]
-        company = company or user.company_id
+        company = company or user.sudo().company_id
         return self.env(user=user, context=dict(self.env.context, allowed_company_ids=company.ids))
 
     def _run_line(self, user_name, level, partner=None):
@@ -192,7 +193,7 @@ class TestDunningHoldPerCompany(DunningCompaniesCommon):
                     with self.assertRaises(AccessError):
                         alpha.write({"dunning_hold": True})
                 # nobody writes the hold of a company they do not belong to
-                foreign = self.other if env.user.company_id == self.company else self.company
+                foreign = self.other if env.user.sudo().company_id == self.company else self.company
                 with self.assertRaises(AccessError):
                     self.alpha.with_env(self._as(name, foreign)).write({"dunning_hold": False})
         self.assertEqual(self.alpha.with_company(self.company).dunning_hold_reason, "Held by manager")
@@ -321,6 +322,7 @@ class TestDunningInterestPerCompany(DunningCompaniesCommon):
             "auditor": ("r---", "r---"),
             "settings": ("----", "rwcu"),
             "portal": ("----", "----"),
+            "public": ("----", "----"),
             "other_billing": ("----", "r---"),
             "other_company": ("----", "r---"),
         }
