@@ -327,9 +327,9 @@ class DunningLevel(models.Model):
             ["id:max"],
         ):
             reasons[partner.with_env(self.env)] = ("duplicate", notice_id)
-        on_hold = (
-            self.env["res.partner"]
-            .sudo()
+        on_hold = (  # the hold of the level's company (company_dependent), not another company's
+            self.env(su=True)["res.partner"]
+            .with_company(self.company_id)
             .with_context(active_test=False)
             .search_fetch(
                 [

@@ -57,5 +57,6 @@ class ResCompany(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         companies = super().create(vals_list)
+        self.env["dunning.interest.scheme"].sudo()._create_default_schemes(companies)
         self.env["dunning.level"].sudo()._create_default_levels(companies)
         return companies

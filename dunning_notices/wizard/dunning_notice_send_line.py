@@ -200,7 +200,9 @@ class DunningNoticeSendLine(models.TransientModel):
                 days=self.max_days_overdue,
             )
         if reason == "on_hold":
-            partner = self.partner_id.commercial_partner_id.sudo()
+            # the hold the selection read: that of the level's company
+            company = self.level_id.company_id or self.company_id
+            partner = self.partner_id.commercial_partner_id.sudo().with_company(company)
             until = partner.dunning_hold_until
             return self.env._(
                 "On dunning hold %(until)s: %(reason)s",
