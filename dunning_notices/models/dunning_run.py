@@ -215,7 +215,8 @@ class DunningRun(models.Model):
         background: no PDF is rendered here). Those still queued are left for later."""
         self.ensure_one()
         self._check_can_act()
-        printed = self.notice_ids.filtered(lambda n: n.to_print and n.state == "done")
+        # stored PDFs only: a notice without one would be rendered in this request
+        printed = self.notice_ids.filtered(lambda n: n.to_print and n.state == "done" and n.sudo().pdf_attachment_id)
         if not printed:
             raise UserError(
                 self.env._("No letter of run %(run)s is ready yet: they are being prepared.", run=self.name)
