@@ -12,6 +12,7 @@ from . import dunning_notice_line
 from . import res_partner
 from . import account_move
 from . import dunning_notice_pdf
+from . import dunning_notice_dispatch
 from . import dunning_notice_mail
 from . import dunning_notice_review
 from . import dunning_notice_rules

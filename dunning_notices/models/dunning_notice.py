@@ -12,8 +12,6 @@ from .res_company import DATE_BASIS_SELECTION
 
 _logger = logging.getLogger(__name__)
 
-# Notices processed before the wizard returns; larger runs go to the queue (cron).
-SYNC_PROCESS_LIMIT = 20
 QUEUE_BATCH_SIZE = 50
 # A notice whose processing was stopped this many times (worker killed, time limit) is left in error.
 MAX_PROCESS_ATTEMPTS = 3
@@ -472,55 +470,9 @@ class DunningNotice(models.Model):
         self.ensure_one()
         return self.partner_id._get_records_action()
 
-    def _get_result_action(self, next_action=None):
-        """Say what the run of these notices did, then open them with their delivery state, or
-        ``next_action`` (or download them when the run only printed and was processed at once)."""
-        notices = self
-        printed = notices.filtered(lambda n: n.to_print and n.state == "done")
-        action = next_action
-        if not action:
-            action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
-            action["domain"] = [("id", "in", sorted(notices.ids))]
-            action["context"] = {"create": False}
-        if printed and printed == notices:  # a printing run done at once: its PDF downloads
-            action = printed.action_print()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Dunning notices"),
-                "message": self._get_result_message(),
-                "type": "warning" if "error" in notices.mapped("state") else "success",
-                "sticky": False,
-                "next": action,
-            },
-        }
-
-    def _get_result_message(self):
-        notices = self
-        queued = notices.filtered(lambda n: n.state == "queued")
-        if queued:
-            return self.env._("%(count)s notices queued: they are being sent in the background.", count=len(queued))
-        done = notices.filtered(lambda n: n.state == "done")
-        return self.env._(
-            "%(emailed)s emailed, %(printed)s printed, %(failed)s failed, %(settled)s settled before sending.",
-            emailed=len(done.filtered("to_email")),
-            printed=len(done.filtered("to_print")),
-            failed=len(notices.filtered(lambda n: n.state == "error")),
-            settled=len(notices.filtered(lambda n: n.state == "cancel")),
-        )
-
     # -------------------------------------------------------------------------
     # BUSINESS: queue
     # -------------------------------------------------------------------------
-
-    def _process_or_enqueue(self):
-        """Small runs are processed at once so the user sees their result; larger ones go to the
-        background (``_enqueue``)."""
-        if len(self) <= SYNC_PROCESS_LIMIT:
-            self._process()
-        else:
-            self._enqueue()
 
     def _enqueue(self):
         """Hand these queued notices to the background: here, trigger the cron, which processes the

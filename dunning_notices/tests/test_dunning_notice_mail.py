@@ -176,6 +176,17 @@ class TestDunningNoticeMail(DunningTestCommon):
 
         wizard, action = self._send(edit=edit)
         self.assertEqual(action["tag"], "display_notification")
+        run = wizard.notice_ids.run_id
+        self.assertEqual(
+            action["params"]["message"],
+            f"3 notices queued: they are being sent in the background. The letters to print (1) are being "
+            f"prepared: download them from run {run.name} (Download Letters) once they are ready.",
+        )
+        self.assertEqual(
+            (action["params"]["next"]["res_model"], action["params"]["next"]["res_id"]), (run._name, run.id)
+        )
+        # once the queue processed them (here by _send), the same run's feedback
+        action = wizard.notice_ids._get_result_action()
         self.assertEqual(action["params"]["message"], "2 emailed, 1 printed, 0 failed, 0 settled before sending.")
         self.assertEqual(action["params"]["next"]["res_model"], "dunning.notice")
         self.assertEqual(action["params"]["next"]["domain"], [("id", "in", sorted(wizard.notice_ids.ids))])

@@ -289,7 +289,7 @@ class TestDunningNoticeSendQueries(DunningTestCommon):
             form.partner_ids.add(partner)
         wizard = self._apply(form)
         wizard.line_ids.write({"to_email": True, "to_print": False})
-        with patch("odoo.addons.dunning_notices.models.dunning_notice.SYNC_PROCESS_LIMIT", 0):
+        with patch("odoo.addons.dunning_notices.models.dunning_notice_dispatch.SYNC_PROCESS_LIMIT", 0):
             wizard.action_send()  # all to the queue
         notices = wizard.notice_ids
         self.assertEqual(set(notices.mapped("state")), {"queued"})

@@ -42,6 +42,7 @@ class TestDunningRun(DunningTestCommon):
         self.assertEqual(self._line(wizard, self.beta).exclusion_reason, "on_hold")
         with freeze_time(AS_OF), self.mock_mail_gateway():
             wizard.action_send()
+            self._run_queue()  # the PDFs render in the background
         run = wizard.notice_ids.run_id
         self.assertEqual(len(run), 1)
         self.assertEqual(run.state, "sent")
@@ -107,6 +108,7 @@ class TestDunningRun(DunningTestCommon):
         carol.action_review_leave_out()
         with freeze_time(AS_OF), self.mock_mail_gateway():
             run.with_user(self.accountant).action_send()
+            self._run_queue()
         self.assertEqual(run.state, "sent")
         self.assertEqual(carol.state, "cancel")
         self.assertEqual(carol.name, "/")
@@ -242,6 +244,7 @@ class TestDunningAutoRun(DunningTestCommon):
         with freeze_time(AS_OF), self.mock_mail_gateway():
             self.env["dunning.level"]._cron_auto_run()
             self.env["dunning.level"]._cron_auto_run()
+            self._run_queue()  # its letters and PDFs: the queue, as for a user's run
         runs = self.env["dunning.run"].search([("level_id", "=", self.level_early.id)])
         self.assertEqual(len(runs), 1)
         self.assertTrue(runs.automatic)
@@ -280,6 +283,7 @@ class TestDunningAutoRun(DunningTestCommon):
         self.assertEqual(run.activity_ids.summary, f"2 dunning notices to review ({self.level_early.name})")
         with freeze_time(AS_OF), self.mock_mail_gateway():
             run.with_user(self.accountant).action_send()
+            self._run_queue()
         self.assertEqual(len(self._new_mails), 1)
         self.assertFalse(run.activity_ids, "the review is done")
 

@@ -392,8 +392,8 @@ class TestDunningTrust(DunningTestCommon):
         form = self._wizard_form()
         for partner in partners:
             form.partner_ids.add(partner)
-        with patch("odoo.addons.dunning_notices.models.dunning_notice.SYNC_PROCESS_LIMIT", 0):
-            wizard, _action = self._send(form=form)
+        with patch("odoo.addons.dunning_notices.models.dunning_notice_dispatch.SYNC_PROCESS_LIMIT", 0):
+            wizard, _action = self._send(form=form, run_queue=False)
         return wizard.notice_ids
 
     @mute_logger("odoo.addons.dunning_notices.models.dunning_notice")
@@ -554,7 +554,7 @@ class TestDunningAccessMatrix(DunningTestCommon):
         partners = self.env["res.partner"].create([{"name": f"Q{i}", "email": f"q{i}@example.com"} for i in range(21)])
         for partner in partners:
             self._invoice(partner, date(2026, 6, 1), 10, due=date(2026, 6, 2))
-        wizard, _action = self._send()
+        wizard, _action = self._send(run_queue=False)
         queued = wizard.notice_ids.filtered(lambda n: n.state == "queued")[:1]
         self.assertTrue(queued)
         with self.assertRaisesRegex(UserError, "Only processed notices can be printed"):

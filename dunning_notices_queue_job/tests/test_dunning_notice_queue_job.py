@@ -97,7 +97,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
 
     def _send_trapped(self):
         with trap_jobs() as trap:
-            wizard, action = self._send()
+            wizard, action = self._send(run_queue=False)
         return wizard.notice_ids, action, trap
 
     def test_send_enqueues_jobs_of_ten_in_the_dunning_channel(self):
@@ -105,7 +105,11 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         notices, action, trap = self._send_trapped()
         self.assertEqual(len(notices), 25)
         self.assertEqual(set(notices.mapped("state")), {"queued"})
-        self.assertEqual(action["params"]["message"], "25 notices queued: they are being sent in the background.")
+        self.assertEqual(
+            action["params"]["message"],
+            f"25 notices queued: they are being sent in the background. The letters to print (1) are being "
+            f"prepared: download them from run {notices.run_id.name} (Download Letters) once they are ready.",
+        )
         trap.assert_jobs_count(3)
         jobs = trap.enqueued_jobs
         self.assertEqual({job.method_name for job in jobs}, {"_job_process_notices"})
@@ -127,7 +131,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         with patch.object(odoo.conf, "server_wide_modules", ["base", "web"]):  # the bridge off: the cron
             try:
                 with self.env.cr.savepoint():
-                    _wizard, _action = self._send()
+                    _wizard, _action = self._send(run_queue=False)
                     notices = _wizard.notice_ids
                     self.assertEqual(len(notices), 25)
                     with self.mock_mail_gateway():
@@ -171,7 +175,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
     def test_enqueuing_the_same_notices_twice_makes_one_job(self):
         """Real jobs in the database (not trapped): queue_job finds the pending job of the same key."""
         with patch.object(type(self.env["dunning.notice"]), "_enqueue"):  # the send leaves them queued
-            wizard, _action = self._send()
+            wizard, _action = self._send(run_queue=False)
         notices = wizard.notice_ids
         jobs = self.env["queue.job"].sudo().search([("method_name", "=", "_job_process_notices")])
         notices._enqueue()
@@ -185,7 +189,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         """An accountant has no access to queue jobs: the send stores them all the same (queue_job writes
         them as superuser), each run later as that user, its notices as the superuser."""
         jobs = self.env["queue.job"].sudo().search([])
-        wizard, _action = self._send(user=self.accountant)
+        wizard, _action = self._send(user=self.accountant, run_queue=False)
         new_jobs = self.env["queue.job"].sudo().search([]) - jobs
         self.assertEqual(len(new_jobs), 3)
         self.assertEqual(new_jobs.user_id, self.accountant)
@@ -212,7 +216,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
 
     def test_the_cron_leaves_the_queue_to_live_jobs_then_takes_what_they_left(self):
         with patch.object(type(self.env["dunning.notice"]), "_enqueue"):
-            wizard, _action = self._send()
+            wizard, _action = self._send(run_queue=False)
         notices = wizard.notice_ids
         notices._enqueue()  # stored jobs, pending
         with self.mock_mail_gateway():
@@ -247,7 +251,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         """Installed but not loaded server-wide (no job runner there): the cron, as without the bridge."""
         triggers_before = self._cron_triggers()
         with patch.object(odoo.conf, "server_wide_modules", ["base", "web"]), trap_jobs() as trap:
-            wizard, _action = self._send()
+            wizard, _action = self._send(run_queue=False)
         trap.assert_jobs_count(0)
         self.assertEqual(len(self._cron_triggers() - triggers_before), 1)
         self.assertEqual(set(wizard.notice_ids.mapped("state")), {"queued"})
