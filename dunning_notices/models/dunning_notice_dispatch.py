@@ -73,13 +73,22 @@ class DunningNotice(models.Model):
         notices = self
         queued = notices.filtered(lambda n: n.state == "queued")
         done = notices.filtered(lambda n: n.state == "done")
+        cancelled = notices.filtered(lambda n: n.state == "cancel")
+        # a notice the customer rules left out when it was sent has its customer on its run's Left Out
+        left_out_keys = {(record.run_id.id, record.partner_id.id) for record in cancelled.run_id.left_out_ids}
+        left_out = cancelled.filtered(lambda n: (n.run_id.id, n.partner_id.id) in left_out_keys)
         summary = self.env._(
             "%(emailed)s emailed, %(printed)s printed, %(failed)s failed, %(settled)s settled before sending.",
             emailed=len(done.filtered("to_email")),
             printed=len(done.filtered("to_print")),
             failed=len(notices.filtered(lambda n: n.state == "error")),
-            settled=len(notices.filtered(lambda n: n.state == "cancel")),
+            settled=len(cancelled - left_out),
         )
+        if left_out:
+            summary += " " + self.env._(
+                "%(count)s left out when sent (on hold, reminded too recently, amount): see the run's Left Out.",
+                count=len(left_out),
+            )
         if not queued:
             return summary
         parts = [summary] if queued != notices else []

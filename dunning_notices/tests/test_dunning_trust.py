@@ -154,8 +154,9 @@ class TestDunningTrustSecondPass(DunningTestCommon):
         run = wizard.notice_ids.run_id
         self.alpha.with_user(self.accountant).write({"dunning_hold": True, "dunning_hold_reason": "Talks"})
         with self.mock_mail_gateway():
-            run.with_user(self.accountant).action_send()
+            action = run.with_user(self.accountant).action_send()
             mails = self._new_mails
+        self.assertIn("1 left out when sent", action["params"]["message"])
         alpha = run.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
         self.assertEqual(alpha.state, "cancel")
         self.assertIn("on dunning hold", alpha.cancel_reason)
