@@ -183,6 +183,7 @@ class DunningRun(models.Model):
             {"state": "cancel", "cancel_reason": self.env._("Left out in review of run %(run)s.", run=self.name)}
         )
         # the customer rules as they are now (a hold put since the run was saved): left out, not numbered
+        reviewed = kept
         kept = kept._leave_out_by_customer_rules()
         kept._confirm_drafts()
         self._write_state({"state": "sent"})
@@ -190,7 +191,7 @@ class DunningRun(models.Model):
         self.activity_ids.action_feedback(feedback=self.env._("Sent"))
         kept._process_or_enqueue()
         # the notification, then the run again with its notices' states
-        return kept._get_result_action(next_action={"type": "ir.actions.client", "tag": "soft_reload"})
+        return reviewed._get_result_action(next_action={"type": "ir.actions.client", "tag": "soft_reload"})
 
     def action_discard(self):
         """Drop a run saved for review: its draft notices are cancelled, no number is used."""
