@@ -19,6 +19,6 @@ from . import dunning_notice_payment
 from . import dunning_run
 from . import dunning_run_left_out
 from . import ir_actions_report
-from . import dunning_notice_delivery, mail_thread, res_partner_bounce
+from . import dunning_notice_delivery, res_partner_bounce
 from . import dunning_level_effectiveness
 from . import dunning_notice_effectiveness

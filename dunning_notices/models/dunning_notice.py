@@ -660,7 +660,7 @@ class DunningNotice(models.Model):
         if not notices:
             return
         with notices._pdf_rendering() as pdfs:
-            mail_values = notices._prepare_mail_values()  # while wkhtmltopdf runs
+            mail_values = notices._render_notice_emails()  # while wkhtmltopdf runs
             for notice in notices:
                 try:
                     with self.env.cr.savepoint():
