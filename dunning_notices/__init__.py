@@ -5,5 +5,8 @@ from . import wizard
 
 
 def _post_init_hook(env):
-    # The default levels are data of the main company: give every other existing company its own copy.
-    env["dunning.level"]._create_default_levels(env["res.company"].search([]))
+    # The default levels and the notice sequence are data of the main company: give every other existing
+    # company its own.
+    companies = env["res.company"].search([])
+    env["dunning.level"]._create_default_levels(companies)
+    env["dunning.notice"]._create_notice_sequences(companies)

@@ -8,6 +8,7 @@ from . import dunning_interest_rate
 from . import dunning_interest_scheme
 from . import dunning_notice
 from . import dunning_notice_line
+from . import dunning_notice_numbering
 from . import res_partner
 from . import account_move
 from . import dunning_notice_pdf

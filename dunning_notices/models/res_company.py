@@ -58,4 +58,5 @@ class ResCompany(models.Model):
     def create(self, vals_list):
         companies = super().create(vals_list)
         self.env["dunning.level"].sudo()._create_default_levels(companies)
+        self.env["dunning.notice"]._create_notice_sequences(companies)
         return companies
