@@ -5,8 +5,9 @@ from . import wizard
 
 
 def _post_init_hook(env):
-    # The default levels and interest presets are data of the main company: give every other existing company
-    # its own copy.
+    # The default levels, interest presets and the notice sequence are data of the main company: give every
+    # other existing company its own copy.
     companies = env["res.company"].search([])
     env["dunning.interest.scheme"]._create_default_schemes(companies)
     env["dunning.level"]._create_default_levels(companies)
+    env["dunning.notice"]._create_notice_sequences(companies)

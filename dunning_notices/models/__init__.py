@@ -9,6 +9,7 @@ from . import dunning_interest_rate
 from . import dunning_interest_scheme
 from . import dunning_notice
 from . import dunning_notice_line
+from . import dunning_notice_numbering
 from . import res_partner
 from . import account_move
 from . import dunning_notice_pdf
@@ -21,6 +22,6 @@ from . import dunning_notice_payment
 from . import dunning_run
 from . import dunning_run_left_out
 from . import ir_actions_report
-from . import dunning_notice_delivery, mail_thread, res_partner_bounce
+from . import dunning_notice_delivery, res_partner_bounce
 from . import dunning_level_effectiveness
 from . import dunning_notice_effectiveness

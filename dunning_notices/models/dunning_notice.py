@@ -328,9 +328,9 @@ class DunningNotice(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         # a draft (saved for review) is numbered when its run is sent: a discarded run uses no number
-        to_number = [vals for vals in vals_list if vals.get("name", "/") == "/" and vals.get("state") != "draft"]
-        for vals, name in zip(to_number, self._get_next_names(len(to_number)), strict=True):
-            vals["name"] = name
+        self._set_next_names(
+            [vals for vals in vals_list if vals.get("name", "/") == "/" and vals.get("state") != "draft"]
+        )
         return super().create(vals_list)
 
     @api.ondelete(at_uninstall=False)
@@ -568,34 +568,6 @@ class DunningNotice(models.Model):
     # BUSINESS: rendering and delivery
     # -------------------------------------------------------------------------
 
-    @api.model
-    def _get_next_names(self, count):
-        """``count`` numbers of the notice sequence in one query: ``next_by_code`` costs three queries
-        a number, which adds up over a run of thousands of notices."""
-        if not count:
-            return []
-        sequence = (
-            self.env["ir.sequence"]
-            .sudo()
-            .search(
-                [("code", "=", "dunning.notice"), ("company_id", "in", [self.env.company.id, False])],
-                order="company_id",
-                limit=1,
-            )
-        )
-        if not sequence:
-            return ["/"] * count
-        if sequence.implementation != "standard":  # no_gap: numbers come from a locked row, one by one
-            return [sequence._next() for _i in range(count)]
-        current = sequence._get_current_sequence(fields.Date.context_today(self))
-        pg_sequence = f"ir_sequence_{sequence.id:03d}" + (f"_{current.id:03d}" if sequence.use_date_range else "")
-        numbers = self.env.execute_query(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", pg_sequence, count))
-        if sequence.use_date_range:
-            sequence = sequence.with_context(ir_sequence_date_range=current.date_from)
-        # get_next_char() without interpolating the prefix and suffix again for each number
-        prefix, suffix = sequence._get_prefix_suffix()
-        return [f"{prefix}{number:0{sequence.padding}d}{suffix}" for [number] in numbers]
-
     def _process(self):
         """Render, post and email the queued notices of ``self``, each company's in its own company:
         rendered notice by notice, posted in one batch. A notice that fails, whatever the reason, is
@@ -613,7 +585,7 @@ class DunningNotice(models.Model):
         if not notices:
             return
         with notices._pdf_rendering() as pdfs:
-            mail_values = notices._prepare_mail_values()  # while wkhtmltopdf runs
+            mail_values = notices._render_notice_emails()  # while wkhtmltopdf runs
             for notice in notices:
                 try:
                     with self.env.cr.savepoint():

@@ -116,7 +116,7 @@ class DunningNotice(models.Model):
 
     def _needs_pdf(self):
         self.ensure_one()
-        return self.to_print or (self.to_email and self.level_id.attach_notice_pdf)
+        return self.to_print or (self.to_email and self._attaches_notice_pdf())
 
     def _renders_pdf_files(self):
         """False in tests, where Odoo renders reports as HTML unless asked otherwise: the batch

@@ -59,4 +59,5 @@ class ResCompany(models.Model):
         companies = super().create(vals_list)
         self.env["dunning.interest.scheme"].sudo()._create_default_schemes(companies)
         self.env["dunning.level"].sudo()._create_default_levels(companies)
+        self.env["dunning.notice"]._create_notice_sequences(companies)
         return companies

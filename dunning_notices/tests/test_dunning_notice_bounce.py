@@ -135,6 +135,8 @@ class TestDunningNoticeBounce(DunningTestCommon):
         self.assertRecordValues(
             notice.notification_ids, [{"notification_status": "bounce", "failure_type": "mail_bounce"}]
         )
+        # what the notice says of the bounce is what mail recorded on its email's notification
+        self.assertEqual(notice.bounce_info, f"carol@example.com: {notice.notification_ids.failure_reason.strip()}")
         activity = self._activities(notice)
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, self.accountant, "the notice's sender is told")

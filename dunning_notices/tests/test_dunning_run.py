@@ -34,7 +34,9 @@ class TestDunningRun(DunningTestCommon):
         return self._apply(self._wizard_form(user=self.accountant, **values))
 
     def _notice_sequence_next(self):
-        return self.env.ref("dunning_notices.seq_dunning_notice")._get_current_sequence(AS_OF).number_next_actual
+        # the next number of the company's notices, read without taking it
+        sequence = self.env["dunning.notice"]._get_notice_sequence(self.company)
+        return sequence._get_current_sequence(AS_OF).number_next_actual
 
     def test_a_run_per_send_with_its_counts_and_reasons(self):
         self.beta.dunning_hold = True
