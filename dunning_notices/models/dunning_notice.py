@@ -6,6 +6,7 @@ from odoo import api, fields, models, modules, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, formataddr
 
+from ..compat import cron_progress
 from .dunning_level import CREDIT_HANDLING_SELECTION, OPEN_TO_DUN
 from .res_company import DATE_BASIS_SELECTION
 
@@ -512,9 +513,8 @@ class DunningNotice(models.Model):
         calls again while some remain."""
         notices, stopped = self._claim_batch(batch_size)
         notices._process()
-        remaining = self.search_count([("state", "=", "queued")])
         # the stopped ones count as done: a batch of them only must not end the cron's run
-        self.env["ir.cron"]._notify_progress(done=len(notices) + len(stopped), remaining=remaining)
+        cron_progress(self.env, len(notices) + len(stopped), remaining=self.search_count([("state", "=", "queued")]))
         return notices
 
     @api.model

@@ -8,6 +8,8 @@ from odoo import fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import clean_context
 
+from ..compat import message_record_name
+
 _logger = logging.getLogger(__name__)
 
 DEFAULT_EMAIL_LAYOUT = "dunning_notices.mail_notification_dunning"
@@ -133,7 +135,7 @@ class DunningNotice(models.Model):
             attachments=attachments,
             attachment_ids=[*attachment_ids, *invoices.ids],
             email_layout_xmlid=values.get("email_layout_xmlid") or DEFAULT_EMAIL_LAYOUT,
-            record_name=self.name,
+            **message_record_name(self.env, self.name),
         )
         return self._get_customer_thread().message_post(**values)
 

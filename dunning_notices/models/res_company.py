@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..compat import Constraint
+
 DATE_BASIS_SELECTION = [
     ("due_date", "Due Date"),
     ("invoice_date", "Invoice Date"),
@@ -33,13 +35,10 @@ class ResCompany(models.Model):
         "the as-of date is left out of a run; 0 means no minimum.",
     )
 
-    _sql_constraints = [
-        (
-            "dunning_min_interval_days_positive",
-            "CHECK(dunning_min_interval_days >= 0)",
-            "The minimum number of days between dunning notices cannot be negative.",
-        ),
-    ]
+    _dunning_min_interval_days_positive = Constraint(
+        "CHECK(dunning_min_interval_days >= 0)",
+        "The minimum number of days between dunning notices cannot be negative.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

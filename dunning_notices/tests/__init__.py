@@ -19,3 +19,4 @@ from . import test_dunning_ui_details
 from . import test_dunning_charges
 from . import test_dunning_pay_link
 from . import test_dunning_effectiveness
+from . import test_upgrade

@@ -9,8 +9,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.base.models.ir_qweb import QWebException
-
+from ..compat import QWebError
 from .common import AS_OF, DunningTestCommon
 
 
@@ -145,7 +144,7 @@ class TestDunningTrust(DunningTestCommon):
             as_other.action_print()
         with self.assertRaises(AccessError):
             as_other.action_retry()
-        with self.assertRaisesRegex(QWebException, "read' access"):
+        with self.assertRaisesRegex(QWebError, "read' access"):
             self.env["ir.actions.report"].with_user(other_accountant)._render_qweb_html(
                 "dunning_notices.report_dunning_notice", notice.ids
             )

@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.base.models.ir_mail_server import IrMailServer, MailDeliveryException
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 
 from .common import DunningTestCommon
 
@@ -87,7 +87,7 @@ class TestDunningHistory(DunningTestCommon):
         mail = self.env["mail.mail"].search([("mail_message_id", "=", notice.message_id.id)])
         with (
             self.mock_mail_gateway(),
-            patch.object(IrMailServer, "send_email", side_effect=MailDeliveryException("refused")),
+            patch.object(type(self.env["ir.mail_server"]), "send_email", side_effect=MailDeliveryException("refused")),
         ):
             mail.send(raise_exception=False)
         self.assertEqual(mail.state, "exception")

@@ -1,0 +1,71 @@
+"""What differs between Odoo 18.0 and 19.0, in one place (STYLE section 9: one tree, two series).
+
+The rest of the addon, its tests and its data are written once against what is here. Each difference is
+detected from the Odoo that runs (a method or a field that exists or not), not from a version number,
+so that a series in between (18.x) or after takes the branch of what it actually has. When 18.0 is no
+longer supported, each entry collapses to its 19.0 branch and its callers can use Odoo's API directly.
+"""
+
+from odoo import Command, models
+
+from odoo.addons.base.models import ir_qweb
+
+
+class _SqlConstraint:
+    """18.0 has no ``models.Constraint``: declared the same way, it adds itself to the model's
+    ``_sql_constraints`` (``(name, definition, message)``), named as 19.0 names it (the attribute's name
+    without its underscore, so that the database constraint ``<table>_<name>`` and its translations,
+    ``constraint_<table>_<name>``, are the same on both series)."""
+
+    def __init__(self, definition, message=""):
+        self.definition = definition
+        self.message = message
+
+    def __set_name__(self, owner, name):
+        # a list of the class's own: never append to the one it inherits (BaseModel's, shared by all)
+        own = owner.__dict__.get("_sql_constraints", [])
+        owner._sql_constraints = [*own, (name[1:], self.definition, self.message)]
+
+
+# SQL table constraints: ``_name = Constraint("CHECK(...)", "message")`` in the model's class. 19.0 (from
+# 18.1) declares them so and ignores ``_sql_constraints``, warning that they are "no longer supported".
+Constraint = getattr(models, "Constraint", _SqlConstraint)
+
+# The error QWeb raises for what fails inside a template: QWebException on 18.0, QWebError on 19.0.
+QWebError = getattr(ir_qweb, "QWebError", None) or ir_qweb.QWebException
+
+
+def groups_field(model):
+    """The groups of a user, an action, a menu or a view: ``groups_id`` on 18.0, ``group_ids`` on 19.0."""
+    return "group_ids" if "group_ids" in model._fields else "groups_id"
+
+
+def add_groups(records, groups):
+    """Give ``records`` (users, actions...) ``groups`` besides those they have."""
+    records.write({groups_field(records): [Command.link(group.id) for group in groups]})
+
+
+def partner_mobile(partner):
+    """The mobile number of a partner (or user): 19.0 removed the field (one ``phone`` remains)."""
+    return partner["mobile"] if "mobile" in partner._fields else False
+
+
+def cron_progress(env, done, remaining):
+    """Tell the running cron how many records this call processed and how many remain (it calls again
+    while some remain). 19.0's ``_commit_progress`` (18.3) commits at once, and outside a cron commits
+    only: called outside one (a test, a call from code), nothing is done, as 18.0's
+    ``_notify_progress``, deprecated by 19.0, does nothing there."""
+    cron = env["ir.cron"]
+    if not hasattr(cron, "_commit_progress"):
+        cron._notify_progress(done=done, remaining=remaining)
+    elif env.context.get("ir_cron_progress_id"):
+        cron._commit_progress(done, remaining=remaining)
+
+
+def message_record_name(env, name):
+    """The ``message_post`` argument naming the record in the notification (the notice, not the customer
+    the message is posted on): 18.0 stores ``record_name`` on the message; 19.0 computes it from the
+    record and takes ``force_record_name`` for the email's rendering."""
+    if env["mail.message"]._fields["record_name"].store:
+        return {"record_name": name}
+    return {"force_record_name": name}
