@@ -131,6 +131,8 @@ def seed(env, args):
     """A deterministic ledger; returns the accountant user."""
     from odoo import Command
 
+    from odoo.addons.dunning_notices.compat import groups_field
+
     rng = random.Random(args.seed)
     company = env.ref("base.main_company")
     company.email = company.email or "billing@bench.example.com"
@@ -179,7 +181,9 @@ def seed(env, args):
             "email": "accountant@bench.example.com",
             "company_id": company.id,
             "company_ids": [Command.set(company.ids)],
-            "groups_id": [Command.set([env.ref("base.group_user").id, env.ref("account.group_account_invoice").id])],
+            groups_field(env["res.users"]): [
+                Command.set([env.ref("base.group_user").id, env.ref("account.group_account_invoice").id])
+            ],
         }
     )
     moves = env["account.move"]

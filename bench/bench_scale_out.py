@@ -243,6 +243,8 @@ def seed(env, count):
     """``count`` customers with an email and one invoice overdue at the as-of date; the accountant; the level."""
     from odoo import Command
 
+    from odoo.addons.dunning_notices.compat import groups_field
+
     company = env.ref("base.main_company")
     company.email = company.email or "billing@bench.example.com"
     have = int(env["ir.config_parameter"].get_param(SEEDED_MARKER) or 0)
@@ -277,7 +279,7 @@ def seed(env, count):
                 "name": "Scale Accountant",
                 "login": "scale_accountant",
                 "email": "scale.accountant@bench.example.com",
-                "groups_id": [Command.set([env.ref("account.group_account_invoice").id])],
+                groups_field(env["res.users"]): [Command.set([env.ref("account.group_account_invoice").id])],
                 "company_id": company.id,
                 "company_ids": [Command.set(company.ids)],
             }
