@@ -6,7 +6,12 @@ so that a series in between (18.x) or after takes the branch of what it actually
 longer supported, each entry collapses to its 19.0 branch and its callers can use Odoo's API directly.
 """
 
+import inspect
+from unittest.mock import patch
+
+import odoo
 from odoo import Command, models
+from odoo.tools import config, translate
 
 from odoo.addons.base.models import ir_qweb
 
@@ -43,6 +48,34 @@ def groups_field(model):
 def add_groups(records, groups):
     """Give ``records`` (users, actions...) ``groups`` besides those they have."""
     records.write({groups_field(records): [Command.link(group.id) for group in groups]})
+
+
+def group_users(group):
+    """The users of a group, those of the groups implying it included: ``users`` on 18.0 (which writes the
+    implied groups on the users), ``all_user_ids`` on 19.0 (``user_ids`` are its direct members only)."""
+    return group["all_user_ids"] if "all_user_ids" in group._fields else group["users"]
+
+
+def server_wide_modules():
+    """The modules the server loads server-wide (``--load``): ``odoo.conf.server_wide_modules`` on 18.0;
+    19.0 has no ``odoo.conf``, its configuration holds them (a list)."""
+    conf = getattr(odoo, "conf", None)
+    return conf.server_wide_modules if conf is not None else config["server_wide_modules"]
+
+
+def patch_server_wide_modules(modules):
+    """For tests: a patcher (``unittest.mock``) that makes ``modules`` the server-wide modules."""
+    conf = getattr(odoo, "conf", None)
+    if conf is not None:
+        return patch.object(conf, "server_wide_modules", list(modules))
+    return patch.dict(config.options, {"server_wide_modules": list(modules)})
+
+
+def export_translations(env, modules, buffer, lang=False, file_format="po"):
+    """Odoo's export of the modules' terms (``trans_export``) into ``buffer``: it takes the cursor on 18.0,
+    the environment on 19.0."""
+    params = inspect.signature(translate.trans_export).parameters
+    translate.trans_export(lang, modules, buffer, file_format, env if "env" in params else env.cr)
 
 
 def partner_mobile(partner):

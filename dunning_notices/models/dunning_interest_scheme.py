@@ -3,6 +3,8 @@ from datetime import date, timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..compat import group_users
+
 
 def _half_year_start(day):
     return date(day.year, 1 if day.month < 7 else 7, 1)
@@ -101,7 +103,7 @@ class DunningInterestScheme(models.Model):
         (the rates are data the addon cannot know)."""
         fixing = _half_year_start(fields.Date.context_today(self))
         levels = self.env["dunning.level"].search([("interest_scheme_id.half_year_fixing", "=", True)])
-        manager = self.env.ref("account.group_account_manager").users.filtered(lambda user: not user.share)[:1]
+        manager = group_users(self.env.ref("account.group_account_manager")).filtered(lambda user: not user.share)[:1]
         for scheme in levels.interest_scheme_id.filtered(lambda scheme: scheme.reminded_fixing != fixing):
             scheme.activity_schedule(
                 "mail.mail_activity_data_todo",
