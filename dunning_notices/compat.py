@@ -7,13 +7,15 @@ longer supported, each entry collapses to its 19.0 branch and its callers can us
 """
 
 import inspect
+import os
+from contextlib import contextmanager
 from unittest.mock import patch
 
 import odoo
 from odoo import Command, models
 from odoo.tools import config, translate
 
-from odoo.addons.base.models import ir_qweb
+from odoo.addons.base.models import ir_actions_report, ir_qweb
 
 
 class _SqlConstraint:
@@ -76,6 +78,47 @@ def export_translations(env, modules, buffer, lang=False, file_format="po"):
     the environment on 19.0."""
     params = inspect.signature(translate.trans_export).parameters
     translate.trans_export(lang, modules, buffer, file_format, env if "env" in params else env.cr)
+
+
+def resend_failed_emails(message):
+    """Send again the emails of ``message`` whose sending failed (not those that bounced), as the series'
+    chatter does. 18.0: its resend wizard (``mail.resend.message``, the envelope icon of the message),
+    which emails the failed recipients again, a new email of the same message. 19.0 has no such wizard:
+    the failed email is kept, and retried (``mail.mail.action_retry``, its *Retry* button), its
+    notifications ready to send again. sudo: the message is on the customer, whose notifications only
+    mail's own flows may write."""
+    env = message.env
+    if "mail.resend.message" in env:
+        wizard = (
+            env["mail.resend.message"]
+            .sudo()
+            .with_context(mail_message_to_resend=message.id, mail_notify_force_send=False)
+            .create({})
+        )
+        failed_lines = wizard.partner_ids.filtered(lambda line: line.notification_id.notification_status == "exception")
+        failed_lines.action_resend()
+        return
+    failed = message.sudo().notification_ids.filtered(
+        lambda notif: notif.notification_type == "email" and notif.notification_status == "exception"
+    )
+    failed.mail_mail_id.action_retry()
+    failed.write({"notification_status": "ready", "failure_type": False, "failure_reason": False})
+
+
+@contextmanager
+def wkhtmltopdf_first_on_path(folder):
+    """For tests: the ``wkhtmltopdf`` of ``folder`` first on the PATH, Odoo's reports included. 18.0 looks
+    the binary up at each call; 19.0 once (``_wkhtml``, cached), whose cache is emptied on the way in and
+    out, so that it finds this one, then the usual one again."""
+    cached = getattr(ir_actions_report, "_wkhtml", None)
+    with patch.dict(os.environ, {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}):
+        if cached:
+            cached.cache_clear()
+        try:
+            yield
+        finally:
+            if cached:
+                cached.cache_clear()
 
 
 def partner_mobile(partner):

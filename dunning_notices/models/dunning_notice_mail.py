@@ -8,7 +8,7 @@ from odoo import fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import clean_context
 
-from ..compat import message_record_name
+from ..compat import message_record_name, resend_failed_emails
 
 _logger = logging.getLogger(__name__)
 
@@ -183,17 +183,8 @@ class DunningNotice(models.Model):
                 )
             )
         for notice in failed:
-            # sudo: the message is on the customer, whose notifications only mail's own flows may write
-            wizard = (
-                self.env["mail.resend.message"]
-                .sudo()
-                .with_context(mail_message_to_resend=notice.message_id.id, mail_notify_force_send=False)
-                .create({})
-            )
             # the failed sendings only: an address that bounced would bounce again (it is to be printed)
-            wizard.partner_ids.filtered(
-                lambda line: line.notification_id.notification_status == "exception"
-            ).action_resend()
+            resend_failed_emails(notice.message_id)
         return True
 
     def _get_greeting_name(self):

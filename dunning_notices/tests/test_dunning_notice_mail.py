@@ -165,7 +165,8 @@ class TestDunningNoticeMail(DunningTestCommon):
         self.assertIn("SMTP refused", notice.notification_ids.failure_reason)
         with self.mock_mail_gateway():
             notice.with_user(self.accountant).action_resend()
-        self.assertEqual(len(self._mail_mails_of(notice.message_id)), 2, "one email more, for the same message")
+        # the same message emailed again (18.0: a new email; 19.0: the failed one retried)
+        self.assertIn("outgoing", self._mail_mails_of(notice.message_id).mapped("state"))
         self.assertIn(notice.delivery_state, ("outgoing", "sent"))
         self.assertEqual(self.env["dunning.notice"].search_count([("partner_id", "=", self.beta.id)]), 1)
         self.assertEqual(len(self.beta.message_ids.filtered(lambda m: m.subtype_id == notice.message_id.subtype_id)), 1)

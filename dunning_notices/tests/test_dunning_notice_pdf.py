@@ -18,6 +18,7 @@ from reportlab.pdfgen import canvas
 from odoo.tests import Form, tagged
 from odoo.tools.pdf import PdfFileReader
 
+from odoo.addons.dunning_notices.compat import wkhtmltopdf_first_on_path
 from odoo.addons.dunning_notices.models.dunning_notice_pdf import DunningNotice
 from odoo.addons.dunning_notices.tools import pdf_rendering
 from odoo.addons.dunning_notices.tools.pdf_rendering import (
@@ -314,7 +315,7 @@ class TestDunningNoticePdf(DunningTestCommon):
         self.addCleanup(shutil.rmtree, folder)
         os.symlink(debian, os.path.join(folder, "wkhtmltopdf"))
         with (
-            patch.dict(os.environ, {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}),
+            wkhtmltopdf_first_on_path(folder),
             patch(f"{PDF_MODULE}.run_wkhtmltopdf", wraps=pdf_rendering.run_wkhtmltopdf) as engine,
             patch.object(DunningNotice, "_render_pdf_alone", side_effect=AssertionError("rendered alone")),
         ):
@@ -370,7 +371,7 @@ class TestDunningNoticePdf(DunningTestCommon):
         queue = self.env["dunning.notice"].with_context(force_report_rendering=True)
         start = time.monotonic()
         with (
-            patch.dict(os.environ, {"PATH": f"{engine}{os.pathsep}{os.environ['PATH']}"}),
+            wkhtmltopdf_first_on_path(engine),
             patch(f"{PDF_MODULE}.is_wkhtmltopdf_patched", return_value=False),
             patch.object(line_class, "_prepare_vals_from_move_line", snapshot),
         ):
