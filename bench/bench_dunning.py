@@ -677,7 +677,12 @@ def process_queue(env, batch_size):
 
 def main():
     args = parse_args()
+    # each submodule by name: 19.0's "odoo" is a namespace package, whose submodules are not its attributes
     import odoo
+    import odoo.http
+    import odoo.modules.registry
+    import odoo.service.server
+    import odoo.tools
     from odoo import api
 
     from odoo.addons.base.models.ir_actions_report import IrActionsReport

@@ -121,6 +121,19 @@ def wkhtmltopdf_first_on_path(folder):
                 cached.cache_clear()
 
 
+def web_read_group(model, domain, groupby, aggregates):
+    """The grouped read of the web client (pivot, graph, grouped lists): dicts keyed by the groupby and
+    aggregate specs, a date's group by its label ("June 2026"). 19.0's ``formatted_read_group`` (whose
+    date groups are (value, label)); 18.0's ``read_group`` (lazy=False), deprecated by 19.0, which keys
+    the aggregates by their field."""
+    if hasattr(model, "formatted_read_group"):
+        groups = model.formatted_read_group(domain, groupby, aggregates)
+        dates = [spec for spec in groupby if ":" in spec]
+        return [{**group, **{spec: group[spec] and group[spec][1] for spec in dates}} for group in groups]
+    groups = model.read_group(domain, list(aggregates), list(groupby), lazy=False)
+    return [{**group, **{spec: group[spec.split(":")[0]] for spec in aggregates}} for group in groups]
+
+
 def partner_mobile(partner):
     """The mobile number of a partner (or user): 19.0 removed the field (one ``phone`` remains)."""
     return partner["mobile"] if "mobile" in partner._fields else False

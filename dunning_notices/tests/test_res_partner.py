@@ -8,6 +8,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 
+from ..compat import web_read_group
 from .common import DunningTestCommon
 
 
@@ -143,9 +144,10 @@ class TestDunningHistory(DunningTestCommon):
             .get_views([(False, "list"), (False, "form"), (False, "search"), (False, "pivot"), (False, "graph")])
         )
         self.assertEqual(set(views["views"]), {"list", "form", "search", "pivot", "graph"})
-        groups = (
-            self.env["dunning.notice"]
-            .with_user(self.accountant)
-            .read_group([], ["amount_overdue:sum"], ["level_id", "create_date:month"], lazy=False)
+        groups = web_read_group(
+            self.env["dunning.notice"].with_user(self.accountant),
+            [],
+            ["level_id", "create_date:month"],
+            ["amount_overdue:sum"],
         )
-        self.assertEqual(groups[0]["amount_overdue"], 500)
+        self.assertEqual(groups[0]["amount_overdue:sum"], 500)
