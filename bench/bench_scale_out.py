@@ -134,7 +134,7 @@ class RoundRobinProxy:
 
 
 class Server:
-    def __init__(self, name, args, port, channels, runner_port, queue_job=True):
+    def __init__(self, name, args, port, channels, runner_port, queue_job=True, extra=()):
         self.name, self.port = name, port
         self.log = os.path.join(OUT, f"scale_{name}.log")
         env = dict(
@@ -162,6 +162,7 @@ class Server:
             "--log-handler=werkzeug:INFO",
             "--log-handler=odoo.addons.queue_job:INFO",
             f"--logfile={self.log}",
+            *extra,
         ]
         # a session of its own: the server, its workers and its job runner are killed together
         self.process = subprocess.Popen(command, env=env, start_new_session=True, cwd=ROOT)

@@ -3,7 +3,7 @@
     "version": "1.3.0",
     "category": "Accounting/Accounting",
     "summary": "Send dunning notices (payment reminders) to customers with overdue invoices",
-    "author": "dunning_notices",
+    "author": "Dunning Notices Contributors",
     "license": "LGPL-3",
     "depends": ["account", "account_qr_code_sepa", "mail"],
     "data": [

@@ -3,7 +3,7 @@
     "version": "1.0.0",
     "category": "Accounting/Accounting",
     "summary": "Process the queued dunning notices as OCA queue jobs, spread over several Odoo servers",
-    "author": "dunning_notices",
+    "author": "Dunning Notices Contributors",
     "license": "LGPL-3",
     "depends": ["dunning_notices", "queue_job"],
     "data": [

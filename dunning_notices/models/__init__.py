@@ -2,22 +2,26 @@ from . import res_company
 from . import res_config_settings
 from . import dunning_level
 from . import dunning_level_selection
+from . import dunning_level_escalation
 from . import dunning_level_auto
 from . import dunning_level_charges
 from . import dunning_interest_rate
 from . import dunning_interest_scheme
 from . import dunning_notice
 from . import dunning_notice_line
+from . import dunning_notice_numbering
 from . import res_partner
 from . import account_move
 from . import dunning_notice_pdf
+from . import dunning_notice_dispatch
 from . import dunning_notice_mail
 from . import dunning_notice_review
+from . import dunning_notice_rules
 from . import dunning_notice_charges
 from . import dunning_notice_payment
 from . import dunning_run
 from . import dunning_run_left_out
 from . import ir_actions_report
-from . import dunning_notice_delivery, mail_thread, res_partner_bounce
+from . import dunning_notice_delivery, res_partner_bounce
 from . import dunning_level_effectiveness
 from . import dunning_notice_effectiveness

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import hmac
+
+from .dunning_common import delivered_domain
 
 DISPUTABLE_MOVE_TYPES = ("out_invoice", "out_receipt")
 PAY_LINK_SCOPE = "dunning_notices.pay"  # the HMAC scope of the notices' pay links
@@ -46,11 +48,11 @@ class AccountMove(models.Model):
         groups="account.group_account_invoice,account.group_account_readonly",
     )
 
-    @api.depends("dunning_line_ids.notice_id.state")
+    @api.depends("dunning_line_ids.notice_id.state", "dunning_line_ids.notice_id.delivery_state")
     def _compute_dunning_info(self):
-        # Only notices that were actually delivered count; one grouped query for all the invoices.
+        # Only notices that were delivered count; one grouped query for all the invoices.
         groups = self.env["dunning.notice.line"]._read_group(
-            [("move_id", "in", self.ids), ("notice_id.state", "=", "done"), ("line_type", "=", "overdue")],
+            [("move_id", "in", self.ids), *delivered_domain("notice_id."), ("line_type", "=", "overdue")],
             ["move_id"],
             ["notice_id:count_distinct", "id:max"],
         )
@@ -62,6 +64,19 @@ class AccountMove(models.Model):
             move.dunning_count = info.get(move, (0, 0))[0]
             move.last_dunning_level_id = notice.level_id if notice else False
             move.last_dunning_date = (notice.date_sent or notice.create_date.date()) if notice else False
+
+    @api.constrains("dunning_blocked", "dunning_block_reason")
+    def _check_dunning_block_reason(self):
+        # a dispute drops the invoice from every notice: never silently, whoever writes it
+        if missing := self.filtered(
+            lambda move: move.dunning_blocked and not (move.dunning_block_reason or "").strip()
+        ):
+            raise ValidationError(
+                self.env._(
+                    "%(moves)s: a disputed invoice needs the reason of the dispute.",
+                    moves=", ".join(missing.mapped("display_name")),
+                )
+            )
 
     # -------------------------------------------------------------------------
     # DISPUTES

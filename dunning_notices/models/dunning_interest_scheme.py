@@ -1,9 +1,15 @@
+import re
 from datetime import date, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..compat import group_users
+
+# The legal presets shipped in data/dunning_interest_data.xml: records of the main company there; every other
+# company gets its own copy, ``dunning_notices.<company id>_<preset>`` (noupdate), as Odoo's account module
+# gives each company its own copy of a chart's taxes: each company's managers tune their margin alone.
+PRESETS = ("interest_scheme_eu_2011_7", "interest_scheme_fr_l441_10")
 
 
 def _half_year_start(day):
@@ -20,9 +26,12 @@ class DunningInterestScheme(models.Model):
     _description = "Late Payment Interest Scheme"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "name"
+    _check_company_auto = True
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
+    # the margin printed on the company's legal letters: each company's own (a record rule)
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     base_code = fields.Char(string="Reference Rate", help="Code of the reference rate series; empty for a fixed rate.")
     margin = fields.Float(string="Margin (points)", digits=(16, 4))
     fixed_rate = fields.Float(string="Fixed Rate (%)", digits=(16, 4))
@@ -34,6 +43,57 @@ class DunningInterestScheme(models.Model):
     note = fields.Text(translate=True)
     # the half-year whose rate the managers were last asked to check
     reminded_fixing = fields.Date(string="Rate Check Asked For", readonly=True, copy=False)
+
+    @api.model
+    def _get_preset(self, name, company):
+        """The copy of ``company`` of the shipped preset ``name`` (one of PRESETS), archived or not; empty
+        when the company has none."""
+        preset = self.env.ref(f"dunning_notices.{name}", raise_if_not_found=False)
+        if preset and preset.sudo().company_id == company:  # sudo: the main company's, whoever asks
+            return preset
+        return self.env.ref(f"dunning_notices.{company.id}_{name}", raise_if_not_found=False) or self.browse()
+
+    def _get_preset_name(self):
+        """The name in PRESETS of the preset that ``self`` is (or is a copy of), else False."""
+        self.ensure_one()
+        xmlids = (
+            self.env["ir.model.data"]
+            .sudo()
+            .search_fetch(
+                [("module", "=", "dunning_notices"), ("model", "=", self._name), ("res_id", "=", self.id)], ["name"]
+            )
+        )
+        for xmlid in xmlids:
+            match = re.fullmatch(r"(?:\d+_)?(\w+)", xmlid.name)
+            if match[1] in PRESETS:
+                return match[1]
+        return False
+
+    def _for_company(self, company):
+        """The scheme ``company`` uses for ``self``: ``self`` when it is the company's; for a preset, the
+        company's copy of it; else a new copy in the company (rates, margin, translations kept)."""
+        self.ensure_one()
+        if self.company_id == company:
+            return self
+        name = self._get_preset_name()
+        if name and (preset := self._get_preset(name, company)):
+            return preset
+        scheme = self.copy({"company_id": company.id, "reminded_fixing": self.reminded_fixing})
+        if name:
+            self.env["ir.model.data"]._update_xmlids(
+                [{"xml_id": f"dunning_notices.{company.id}_{name}", "record": scheme, "noupdate": True}]
+            )
+        return scheme
+
+    @api.model
+    def _create_default_schemes(self, companies):
+        """Give each company of ``companies`` its copy of the shipped presets it lacks (at install, for a new
+        company, and by the migration to 18.0.1.3.0)."""
+        schemes = self.sudo().with_context(active_test=False)
+        for name in PRESETS:
+            preset = schemes.env.ref(f"dunning_notices.{name}", raise_if_not_found=False)
+            for company in companies if preset else ():
+                preset._for_company(company)
 
     def _check_rates_known(self, series, start):
         self.ensure_one()
@@ -103,8 +163,10 @@ class DunningInterestScheme(models.Model):
         (the rates are data the addon cannot know)."""
         fixing = _half_year_start(fields.Date.context_today(self))
         levels = self.env["dunning.level"].search([("interest_scheme_id.half_year_fixing", "=", True)])
-        manager = group_users(self.env.ref("account.group_account_manager")).filtered(lambda user: not user.share)[:1]
+        # the rates are shared and only the settings group writes them: one of its users of the company
+        admins = group_users(self.env.ref("base.group_system")).filtered(lambda user: not user.share)
         for scheme in levels.interest_scheme_id.filtered(lambda scheme: scheme.reminded_fixing != fixing):
+            admin = admins.filtered(lambda user, scheme=scheme: scheme.company_id in user.company_ids)[:1] or admins[:1]
             scheme.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=fixing + timedelta(days=14),
@@ -115,6 +177,6 @@ class DunningInterestScheme(models.Model):
                     scheme=scheme.name,
                     date=fixing,
                 ),
-                user_id=manager.id or self.env.uid,
+                user_id=admin.id or self.env.uid,
             )
             scheme.reminded_fixing = fixing

@@ -304,6 +304,14 @@ class DunningLevel(models.Model):
         }
         new_levels = self.browse()
         for company in companies.filtered(lambda c: c.id not in with_levels):
-            # copy() rather than create(): it carries the translations of name and note along
-            new_levels |= templates.sorted().copy({"company_id": company.id})
+            # copy() rather than create(): it carries the translations of name and note along; each copy
+            # charges the interest scheme of its own company (its copy of the preset the template uses)
+            copies = templates.sorted().copy({"company_id": company.id, "interest_scheme_id": False})
+            schemes = {}
+            for template, level in zip(templates.sorted(), copies, strict=True):
+                if scheme := template.interest_scheme_id:
+                    if scheme not in schemes:
+                        schemes[scheme] = scheme._for_company(company)
+                    level.interest_scheme_id = schemes[scheme]
+            new_levels |= copies
         return new_levels

@@ -11,6 +11,7 @@ class DunningLevel(models.Model):
     interest_scheme_id = fields.Many2one(
         "dunning.interest.scheme",
         string="Late Payment Interest",
+        check_company=True,
         help="Interest computed on each overdue item from the day after its due date to the as-of date, shown on "
         "the notice; a later notice charges only the days not charged yet.",
     )

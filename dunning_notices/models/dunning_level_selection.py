@@ -1,49 +1,10 @@
 # The one selection of the addon (who is reminded, for how much, and why not), kept apart from the
 # level's record and constraints (STYLE section 8: a file per concept).
 # pylint: disable=consider-merging-classes-inherited
-from datetime import date, timedelta
-
 from odoo import api, models
-from odoo.tools import format_date
 
+from .dunning_common import days_before, days_overdue, delivered_domain, new_summary
 from .dunning_level import NOT_TO_DUN, OPEN_TO_DUN
-
-# a notice delivered: processed, and its email neither failed nor bounced (printed notices count)
-UNDELIVERED_STATES = ("failed", "bounced")
-
-
-def _new_summary():
-    return {
-        "move_line_ids": [],
-        "credit_move_line_ids": [],
-        "invoice_count": 0,
-        "invoice_names": set(),
-        "amount_overdue": 0.0,
-        "amount_credit": 0.0,
-        "amount_net": 0.0,
-        "amounts_due": [],
-        "overdue": {},
-        "credits": {},
-        "max_days_overdue": 0,
-        "blocked_count": 0,
-        "blocked_amount": 0.0,
-        "reason_notice_id": False,
-        "reason_detail": False,
-    }
-
-
-def _join_details(details, limit=20):
-    """The first ``limit`` of ``details`` (sorted) in one text."""
-    details = sorted(details)
-    return "; ".join(details[:limit]) + ("; ..." if len(details) > limit else "")
-
-
-def _days_before(day, days):
-    """``day`` minus ``days`` days, the earliest date rather than an overflow."""
-    try:
-        return day - timedelta(days=days)
-    except OverflowError:
-        return date.min
 
 
 class DunningLevel(models.Model):
@@ -84,7 +45,7 @@ class DunningLevel(models.Model):
                 break
             if operator == ">=" and (not days or self.escalation_mode == "sequential"):
                 continue
-            limit = _days_before(as_of_date, days)
+            limit = days_before(as_of_date, days)
             if date_basis == "invoice_date":  # a journal entry has no invoice date: its due date counts
                 domain += [
                     "|",
@@ -115,8 +76,7 @@ class DunningLevel(models.Model):
 
     @api.model
     def _get_days_overdue(self, line, as_of_date, date_basis):
-        reference = line.invoice_date if date_basis == "invoice_date" else line.date_maturity
-        return (as_of_date - (reference or line.date_maturity)).days
+        return days_overdue(as_of_date, line.date_maturity, line.invoice_date, date_basis)
 
     def _check_amount_range(self, amount):
         """None when ``amount`` is in the level's range, else the reason key it is not."""
@@ -197,51 +157,16 @@ class DunningLevel(models.Model):
         for partner, currency, amount, amount_currency, ids, move_count, names, oldest_due, oldest_invoice in groups:
             if not partner:
                 continue
-            oldest = oldest_due if date_basis != "invoice_date" else min(filter(None, (oldest_invoice, oldest_due)))
-            summary = summaries.setdefault(partner, _new_summary())
+            summary = summaries.setdefault(partner, new_summary())
             summary["move_line_ids"] += ids
             summary["invoice_count"] += move_count
             summary["invoice_names"].update(names)
             summary["amount_overdue"] += amount
             summary["overdue"][currency] = (amount_currency, amount)
-            summary["max_days_overdue"] = max(summary["max_days_overdue"], (as_of_date - oldest).days)
+            summary["max_days_overdue"] = max(
+                summary["max_days_overdue"], days_overdue(as_of_date, oldest_due, oldest_invoice, date_basis)
+            )
         return summaries
-
-    def _split_escalation_waits(self, domain, groups, as_of_date):
-        """Sequential escalation: ``(groups, waits)``, the ``_read_overdue_groups`` of the items of
-        ``domain`` that may move on to this level, and {customer: summary} of the customers with items
-        that may not, with ``details``: where these items are. Two grouped queries at most."""
-        if self.escalation_mode != "sequential":
-            return groups, {}
-        waiting = self._get_escalation_waits(
-            as_of_date,
-            {item_id: name for group in groups for item_id, name in zip(group[4], group[6], strict=True)},
-        )
-        if not waiting:
-            return groups, {}
-        waits = {}
-        for partner, _currency, amount, _amount_currency, ids, move_count, names, *_dates in groups:
-            waiting_ids = [item_id for item_id in ids if item_id in waiting]
-            if not partner or not waiting_ids:
-                continue
-            summary = waits.setdefault(partner, {**_new_summary(), "details": []})
-            summary["invoice_count"] += move_count
-            summary["invoice_names"].update(names)
-            summary["amount_overdue"] += amount
-            summary["details"] += [waiting[item_id] for item_id in waiting_ids]
-        return self._read_overdue_groups([*domain, ("id", "not in", list(waiting))]), waits
-
-    @api.model
-    def _get_wait_reason(self, partner, summary, picked, customer_reasons):
-        """The summary of a customer none of whose items may move on, with the reason it is left out."""
-        details = summary.pop("details")
-        if not partner.active and partner not in picked:
-            summary["reason"] = "archived"
-        elif partner in customer_reasons:
-            summary["reason"], summary["reason_notice_id"] = customer_reasons[partner]
-        else:
-            summary.update(reason="escalation_wait", reason_detail=_join_details(details))
-        return summary
 
     def _get_blocked_by_partner(self, domain, summaries, waits):
         """The items not dunned (in payment, blocked, disputed) of ``domain``, by customer and document, in
@@ -342,7 +267,7 @@ class DunningLevel(models.Model):
                 summary["reason"] = self._check_amount_range(summary["amount_net"])
             (left_out if summary["reason"] else listed)[partner] = summary
         for partner, (count, amount) in blocked.items():
-            left_out[partner] = {**_new_summary(), "amount_overdue": amount, "invoice_count": count}
+            left_out[partner] = {**new_summary(), "amount_overdue": amount, "invoice_count": count}
             left_out[partner]["reason"], left_out[partner]["reason_notice_id"] = customer_reasons.get(
                 partner, ("all_blocked", False)
             )
@@ -350,7 +275,7 @@ class DunningLevel(models.Model):
             left_out[partner] = self._get_wait_reason(partner, summary, picked, customer_reasons)
         for partner in picked.commercial_partner_id:
             if partner not in listed and partner not in left_out:
-                left_out[partner] = {**_new_summary(), "reason": "no_overdue"}
+                left_out[partner] = {**new_summary(), "reason": "no_overdue"}
         for summary in left_out.values():
             summary.pop("overdue", None)
             summary.pop("credits", None)
@@ -358,27 +283,33 @@ class DunningLevel(models.Model):
                 summary["invoice_names"] = ", ".join(sorted(summary["invoice_names"]))
         return listed, left_out
 
-    def _get_customer_reasons(self, as_of_date, partners):
+    def _get_customer_reasons(self, as_of_date, partners, notices_to_send=None, sent_on=None):
         """{customer: (reason key, notice id or False)} for the customers of ``partners`` (commercial
         partners) left out whatever they owe: on hold at ``as_of_date``, already given a notice of this
         level for this date, or reminded fewer than the company's minimum interval days before it. Three
-        grouped queries whatever the number of customers; a hold comes first, then a duplicate."""
+        grouped queries whatever the number of customers; a hold comes first, then a duplicate.
+        ``notices_to_send``: the notices being sent (a run reviewed, the queue), which are not their own
+        earlier notice; ``sent_on``: the day they are sent, when later than ``as_of_date``, from which the
+        minimum interval counts back then."""
         self.ensure_one()
         if not partners:
             return {}
         partner_ids = [partner.id for partner in partners]
+        others = [("id", "not in", notices_to_send.ids)] if notices_to_send else []
         reasons = {}
         # sudo: the rules read the customers' flags and the company's notices, whoever runs the wizard
         notices = self.env["dunning.notice"].sudo().with_context(active_test=False)
         interval = self.company_id.dunning_min_interval_days
+        interval_end = max(as_of_date, sent_on or as_of_date)
         if interval > 0:
             for partner, notice_id in notices._read_group(
                 [
                     ("company_id", "=", self.company_id.id),
                     ("partner_id", "in", partner_ids),
-                    ("state", "=", "done"),
-                    ("date_sent", "<=", as_of_date),
-                    ("date_sent", ">", _days_before(as_of_date, interval)),
+                    *others,
+                    *delivered_domain(),
+                    ("date_sent", "<=", interval_end),
+                    ("date_sent", ">", days_before(interval_end, interval)),
                 ],
                 ["partner_id"],
                 ["id:max"],
@@ -390,14 +321,15 @@ class DunningLevel(models.Model):
                 ("level_id", "=", self.id),
                 ("as_of_date", "=", as_of_date),
                 ("state", "not in", ("cancel", "error")),
+                *others,
             ],
             ["partner_id"],
             ["id:max"],
         ):
             reasons[partner.with_env(self.env)] = ("duplicate", notice_id)
-        on_hold = (
-            self.env["res.partner"]
-            .sudo()
+        on_hold = (  # the hold of the level's company (company_dependent), not another company's
+            self.env(su=True)["res.partner"]
+            .with_company(self.company_id)
             .with_context(active_test=False)
             .search_fetch(
                 [
@@ -413,178 +345,3 @@ class DunningLevel(models.Model):
         for partner in on_hold.with_env(self.env):
             reasons[partner] = ("on_hold", False)
         return reasons
-
-    # -------------------------------------------------------------------------
-    # BUSINESS: escalation
-    # -------------------------------------------------------------------------
-
-    def _get_escalation_levels(self):
-        """The levels an item climbs, in order: the active levels of the level's company."""
-        self.ensure_one()
-        levels = self.search([("company_id", "=", self.company_id.id)])
-        return levels if self in levels else (levels | self).sorted()
-
-    def _get_escalation_reached(self, levels, item_ids):
-        """{item id: (index in ``levels`` of the highest level it was delivered at, date sent)} for the
-        items of ``item_ids`` delivered once at least: one grouped query over the notices' items."""
-        if not item_ids:
-            return {}
-        position = {level.id: index for index, level in enumerate(levels)}
-        reached = {}
-        # sudo: the company's notices decide, whoever runs the wizard
-        for item, level, date_sent in (
-            self.env["dunning.notice.line"]
-            .sudo()
-            ._read_group(
-                [
-                    ("move_line_id", "in", list(item_ids)),
-                    ("line_type", "=", "overdue"),
-                    ("notice_id.state", "=", "done"),
-                    ("notice_id.delivery_state", "not in", UNDELIVERED_STATES),
-                ],
-                ["move_line_id", "level_id"],
-                ["date_sent:max"],
-            )
-        ):
-            index = position.get(level.id)
-            if index is not None and index >= reached.get(item.id, (-1, None))[0]:
-                reached[item.id] = (index, date_sent)
-        return reached
-
-    @api.model
-    def _get_escalation_next(self, levels, reached, as_of_date):
-        """(index of the level an item may move on to, the first date it may) from ``reached``, its
-        ``(index, date sent)`` or None when never delivered; the index is past the last level when the
-        item has reached the last one."""
-        if not reached:
-            return 0, as_of_date
-        index, date_sent = reached
-        if index + 1 >= len(levels):
-            return index + 1, None
-        return index + 1, (date_sent or as_of_date) + timedelta(days=levels[index + 1].min_days_since_previous)
-
-    def _get_escalation_waits(self, as_of_date, names):
-        """{item id: where it is} for the items of ``names`` ({item id: name}) that may not move on to
-        this level at ``as_of_date``: not delivered at the level before it (or, for the first level,
-        reminded already), or not long enough ago."""
-        self.ensure_one()
-        levels = self._get_escalation_levels()
-        position = list(levels).index(self)
-        reached = self._get_escalation_reached(levels, names)
-        waiting = {}
-        for item_id, name in names.items():
-            next_index, next_date = self._get_escalation_next(levels, reached.get(item_id), as_of_date)
-            if next_index == position and next_date <= as_of_date:
-                continue
-            waiting[item_id] = self._get_escalation_wait_detail(
-                levels, name, reached.get(item_id), next_index, next_date
-            )
-        return waiting
-
-    def _get_escalation_wait_detail(self, levels, name, reached, next_index, next_date):
-        if not reached:
-            return self.env._("%(item)s: never reminded, starts at %(level)s", item=name, level=levels[0].name)
-        level = levels[reached[0]].name
-        if next_date is None:
-            return self.env._("%(item)s: at %(level)s, the last level", item=name, level=level)
-        return self.env._(
-            "%(item)s: at %(level)s, moves on to %(next)s from %(date)s",
-            item=name,
-            level=level,
-            next=levels[next_index].name,
-            date=format_date(self.env, next_date),
-        )
-
-    @api.model
-    def _select_customers_all_levels(self, company, as_of_date, date_basis, partner_domain=None, picked=None):
-        """A run of all levels: each customer is given the highest level one of its overdue items is
-        eligible for (sequential levels: the level after the one the item was delivered at, once its
-        days overdue reach it and it waited long enough; levels by days range: the range holds the
-        customer's oldest item) and listed by that level's rules with all its overdue items.
-
-        Returns ``(listed, left_out)`` as ``_select_customers`` does, each summary with its ``level``.
-        Three grouped queries, then those of ``_select_customers`` per level found: constant whatever
-        the number of customers."""
-        levels = self.search([("company_id", "=", company.id)])
-        picked = picked or self.env["res.partner"]
-        if not levels:
-            return {}, {}
-        move_lines = self.env["account.move.line"].with_context(active_test=False)
-        groups = move_lines._read_group(
-            levels[0]._get_overdue_lines_domain(as_of_date, date_basis, partner_domain, days_bounds=False),
-            ["partner_id", "date_maturity:day", "invoice_date:day"],
-            ["id:array_agg", "move_name:array_agg", "amount_residual:sum"],
-        )
-        customers = self._get_all_levels_customers(levels, groups, as_of_date, date_basis)
-        by_level, listed, left_out = {}, {}, {}
-        for partner, customer in customers.items():
-            for index, level in enumerate(levels):
-                if (
-                    level.escalation_mode == "range"
-                    and level.min_days_overdue <= customer["days"]
-                    and (not level.max_days_overdue or customer["days"] <= level.max_days_overdue)
-                ):
-                    customer["best"] = max(customer["best"], index)
-            if customer["best"] >= 0:
-                by_level.setdefault(levels[customer["best"]], {})[partner] = customer["ids"]
-                continue
-            left_out[partner] = {
-                **_new_summary(),
-                "invoice_count": len(customer["names"]),
-                "invoice_names": ", ".join(sorted(customer["names"])),
-                "amount_overdue": customer["amount"],
-                "max_days_overdue": customer["days"],
-                "reason": "escalation_wait" if customer["details"] else "no_overdue",
-                "reason_detail": _join_details(customer["details"]) or False,
-                "level": self.browse(),
-            }
-        for level, partner_items in by_level.items():
-            partner_ids = [partner.id for partner in partner_items]
-            level_listed, level_left_out = level._select_customers(
-                as_of_date,
-                date_basis,
-                [*(partner_domain or []), ("id", "in", partner_ids)],
-                picked=picked.filtered(lambda p, ids=partner_ids: p.commercial_partner_id.id in ids),
-                move_line_ids=[item_id for ids in partner_items.values() for item_id in ids],
-            )
-            for result, found in ((listed, level_listed), (left_out, level_left_out)):
-                for partner, summary in found.items():
-                    result[partner] = {**summary, "level": level}
-        for partner in picked.commercial_partner_id:
-            if partner not in listed and partner not in left_out:
-                left_out[partner] = {**_new_summary(), "reason": "no_overdue", "level": self.browse()}
-        return listed, left_out
-
-    def _get_all_levels_customers(self, levels, groups, as_of_date, date_basis):
-        """{customer: {ids, names, amount, days, best, details}} from the overdue items ``groups`` (per
-        customer and dates): ``best`` the index of the highest sequential level one of its items may
-        move on to (-1: none), ``details`` where the others are. One grouped query."""
-        reached = self._get_escalation_reached(levels, [item_id for group in groups for item_id in group[3]])
-        sequential = any(level.escalation_mode == "sequential" for level in levels)
-        customers = {}
-        for partner, due, invoice_date, ids, names, amount in groups:
-            if not partner:
-                continue
-            days = (as_of_date - (invoice_date if date_basis == "invoice_date" and invoice_date else due)).days
-            customer = customers.setdefault(
-                partner, {"ids": [], "names": set(), "amount": 0.0, "days": 0, "best": -1, "details": []}
-            )
-            customer["ids"] += ids
-            customer["names"].update(names)
-            customer["amount"] += amount
-            customer["days"] = max(customer["days"], days)
-            for item_id, name in zip(ids, names, strict=True):
-                next_index, next_date = self._get_escalation_next(levels, reached.get(item_id), as_of_date)
-                level = levels[next_index] if next_index < len(levels) else None
-                if (
-                    level
-                    and level.escalation_mode == "sequential"
-                    and days >= level.min_days_overdue
-                    and next_date <= as_of_date
-                ):
-                    customer["best"] = max(customer["best"], next_index)
-                elif sequential:
-                    customer["details"].append(
-                        levels[0]._get_escalation_wait_detail(levels, name, reached.get(item_id), next_index, next_date)
-                    )
-        return customers

@@ -4,16 +4,15 @@ import psycopg2
 
 from odoo import api, fields, models, modules, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, formataddr
+from odoo.tools import SQL, email_normalize
 
 from ..compat import cron_progress
+from .dunning_common import amounts_by_currency
 from .dunning_level import CREDIT_HANDLING_SELECTION, OPEN_TO_DUN
 from .res_company import DATE_BASIS_SELECTION
 
 _logger = logging.getLogger(__name__)
 
-# Notices processed before the wizard returns; larger runs go to the queue (cron).
-SYNC_PROCESS_LIMIT = 20
 QUEUE_BATCH_SIZE = 50
 # A notice whose processing was stopped this many times (worker killed, time limit) is left in error.
 MAX_PROCESS_ATTEMPTS = 3
@@ -118,7 +117,7 @@ class DunningNotice(models.Model):
         "ir.attachment", "dunning_notice_invoice_attachment_rel", string="Invoice PDFs", readonly=True, copy=False
     )
     message_id = fields.Many2one(
-        "mail.message", string="Customer Message", readonly=True, copy=False, index="btree_not_null"
+        "mail.message", string="Notice Message", readonly=True, copy=False, index="btree_not_null"
     )
     notification_ids = fields.One2many(related="message_id.notification_ids", string="Email Deliveries")
     delivery_state = fields.Selection(
@@ -142,12 +141,11 @@ class DunningNotice(models.Model):
     # COMPUTE
     # -------------------------------------------------------------------------
 
-    @api.depends("sender_name", "sender_email")
+    @api.depends("sender_user_id", "company_id")
     def _compute_sender_email_formatted(self):
+        # what the templates put in From: see _get_sender_email_from
         for notice in self:
-            notice.sender_email_formatted = notice.sender_email and formataddr(
-                (notice.sender_name or "", notice.sender_email)
-            )
+            notice.sender_email_formatted = notice._get_sender_email_from()
 
     @api.depends("move_line_ids_data", "credit_move_line_ids_data")
     def _compute_move_line_ids(self):
@@ -256,6 +254,29 @@ class DunningNotice(models.Model):
                     )
                 )
 
+    @api.constrains("sender_user_id", "sender_email", "company_id")
+    def _check_sender(self):
+        """The sender is an internal user of the notice's company, and the address the letter gives is
+        theirs or the company's: a notice never speaks for someone else."""
+        for notice in self:
+            user = notice.sender_user_id
+            if user and (user.share or notice.company_id not in user.company_ids):
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s cannot send the dunning notices of %(company)s.",
+                        user=user.name,
+                        company=notice.company_id.name,
+                    )
+                )
+            allowed = {email_normalize(user.email), email_normalize(notice.company_id.email)} - {False}
+            if notice.sender_email and email_normalize(notice.sender_email) not in allowed:
+                raise ValidationError(
+                    self.env._(
+                        "A dunning notice is sent from its sender's address or the company's, not from %(email)s.",
+                        email=notice.sender_email,
+                    )
+                )
+
     @api.constrains("report_id", "mail_template_id")
     def _check_templates_model(self):
         self.env["dunning.level"]._check_templates_of(self)
@@ -308,9 +329,9 @@ class DunningNotice(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         # a draft (saved for review) is numbered when its run is sent: a discarded run uses no number
-        to_number = [vals for vals in vals_list if vals.get("name", "/") == "/" and vals.get("state") != "draft"]
-        for vals, name in zip(to_number, self._get_next_names(len(to_number)), strict=True):
-            vals["name"] = name
+        self._set_next_names(
+            [vals for vals in vals_list if vals.get("name", "/") == "/" and vals.get("state") != "draft"]
+        )
         return super().create(vals_list)
 
     @api.ondelete(at_uninstall=False)
@@ -450,55 +471,9 @@ class DunningNotice(models.Model):
         self.ensure_one()
         return self.partner_id._get_records_action()
 
-    def _get_result_action(self, next_action=None):
-        """Say what the run of these notices did, then open them with their delivery state, or
-        ``next_action`` (or download them when the run only printed and was processed at once)."""
-        notices = self
-        printed = notices.filtered(lambda n: n.to_print and n.state == "done")
-        action = next_action
-        if not action:
-            action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
-            action["domain"] = [("id", "in", sorted(notices.ids))]
-            action["context"] = {"create": False}
-        if printed and printed == notices:  # a printing run done at once: its PDF downloads
-            action = printed.action_print()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Dunning notices"),
-                "message": self._get_result_message(),
-                "type": "warning" if "error" in notices.mapped("state") else "success",
-                "sticky": False,
-                "next": action,
-            },
-        }
-
-    def _get_result_message(self):
-        notices = self
-        queued = notices.filtered(lambda n: n.state == "queued")
-        if queued:
-            return self.env._("%(count)s notices queued: they are being sent in the background.", count=len(queued))
-        done = notices.filtered(lambda n: n.state == "done")
-        return self.env._(
-            "%(emailed)s emailed, %(printed)s printed, %(failed)s failed, %(settled)s settled before sending.",
-            emailed=len(done.filtered("to_email")),
-            printed=len(done.filtered("to_print")),
-            failed=len(notices.filtered(lambda n: n.state == "error")),
-            settled=len(notices.filtered(lambda n: n.state == "cancel")),
-        )
-
     # -------------------------------------------------------------------------
     # BUSINESS: queue
     # -------------------------------------------------------------------------
-
-    def _process_or_enqueue(self):
-        """Small runs are processed at once so the user sees their result; larger ones go to the
-        background (``_enqueue``)."""
-        if len(self) <= SYNC_PROCESS_LIMIT:
-            self._process()
-        else:
-            self._enqueue()
 
     def _enqueue(self):
         """Hand these queued notices to the background: here, trigger the cron, which processes the
@@ -593,34 +568,6 @@ class DunningNotice(models.Model):
     # BUSINESS: rendering and delivery
     # -------------------------------------------------------------------------
 
-    @api.model
-    def _get_next_names(self, count):
-        """``count`` numbers of the notice sequence in one query: ``next_by_code`` costs three queries
-        a number, which adds up over a run of thousands of notices."""
-        if not count:
-            return []
-        sequence = (
-            self.env["ir.sequence"]
-            .sudo()
-            .search(
-                [("code", "=", "dunning.notice"), ("company_id", "in", [self.env.company.id, False])],
-                order="company_id",
-                limit=1,
-            )
-        )
-        if not sequence:
-            return ["/"] * count
-        if sequence.implementation != "standard":  # no_gap: numbers come from a locked row, one by one
-            return [sequence._next() for _i in range(count)]
-        current = sequence._get_current_sequence(fields.Date.context_today(self))
-        pg_sequence = f"ir_sequence_{sequence.id:03d}" + (f"_{current.id:03d}" if sequence.use_date_range else "")
-        numbers = self.env.execute_query(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", pg_sequence, count))
-        if sequence.use_date_range:
-            sequence = sequence.with_context(ir_sequence_date_range=current.date_from)
-        # get_next_char() without interpolating the prefix and suffix again for each number
-        prefix, suffix = sequence._get_prefix_suffix()
-        return [f"{prefix}{number:0{sequence.padding}d}{suffix}" for [number] in numbers]
-
     def _process(self):
         """Render, post and email the queued notices of ``self``, each company's in its own company:
         rendered notice by notice, posted in one batch. A notice that fails, whatever the reason, is
@@ -630,18 +577,22 @@ class DunningNotice(models.Model):
             company_notices.with_company(company)._process_batch()
 
     def _process_batch(self):
-        self._create_snapshot_lines()
-        notices = self.filtered(lambda n: n.state == "queued")  # a notice whose snapshot failed is in error
+        # the customer rules again, as they are now: a hold or a notice sent since Apply Filters
+        to_send = self._leave_out_by_customer_rules()
+        to_send._create_snapshot_lines()
+        notices = to_send.filtered(lambda n: n.state == "queued")  # a notice whose snapshot failed is in error
+        notices = notices._leave_out_by_amount_range()
         if not notices:
             return
         with notices._pdf_rendering() as pdfs:
-            mail_values = notices._prepare_mail_values()  # while wkhtmltopdf runs
+            mail_values = notices._render_notice_emails()  # while wkhtmltopdf runs
             for notice in notices:
                 try:
                     with self.env.cr.savepoint():
                         notice._post_notice(mail_values.get(notice.id), pdfs)
                 except Exception as error:  # noqa: BLE001 - any failure is the notice's, the batch goes on
                     notice._set_error(error)
+        notices.filtered(lambda n: n.state == "done")._log_on_customers()
 
     # -------------------------------------------------------------------------
     # BUSINESS: state machine (users have no write right on notices: these methods write them)
@@ -758,8 +709,8 @@ class DunningNotice(models.Model):
         """What the notice asks for, from its snapshot (or, queued, its chosen items), credits weighed per
         its ``credit_handling``: ``dunning.level._net_amounts``'s result plus ``amount_overdue``."""
         self.ensure_one()
-        overdue, open_credits, amount_overdue = {}, {}, 0.0
         if self.line_ids:
+            # the snapshot's credit lines carry their residual as the journal item does (negative)
             entries = [
                 (line.line_type == "credit", line.currency_id, line.amount_residual, line.amount_residual_company)
                 for line in self.line_ids
@@ -772,13 +723,8 @@ class DunningNotice(models.Model):
                 (True, item.currency_id, item.amount_residual_currency, item.amount_residual)
                 for item in self.credit_move_line_ids
             ]
-        for is_credit, currency, amount, amount_company in entries:
-            bucket = open_credits if is_credit else overdue
-            previous = bucket.get(currency, (0.0, 0.0))
-            sign = -1 if is_credit else 1
-            bucket[currency] = (previous[0] + sign * amount, previous[1] + sign * amount_company)
-            if not is_credit:
-                amount_overdue += amount_company
+        overdue, open_credits = amounts_by_currency(entries)
+        amount_overdue = sum(amount_company for _currency, amount_company in overdue.values())
         level = self.level_id
         company_currency = self.company_id.currency_id
         foreign = set(overdue) - {company_currency}

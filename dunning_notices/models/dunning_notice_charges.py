@@ -7,7 +7,7 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 
 from ..compat import Constraint
-from .dunning_level_selection import UNDELIVERED_STATES
+from .dunning_common import delivered_domain
 
 # The fixed compensation for recovery costs per late invoice (Directive 2011/7/EU art. 6, French D441-5)
 COMPENSATION_EUR = 40.0
@@ -84,8 +84,7 @@ class DunningNotice(models.Model):
         line_model = self.env["dunning.notice.line"].sudo()
         delivered = [
             ("line_type", "=", "overdue"),
-            ("notice_id.state", "=", "done"),
-            ("notice_id.delivery_state", "not in", UNDELIVERED_STATES),
+            *delivered_domain("notice_id."),
             ("notice_id", "not in", [notice.id for notice in charging]),
         ]
         charged_until = dict(

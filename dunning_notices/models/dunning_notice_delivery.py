@@ -19,8 +19,12 @@ class DunningNotice(models.Model):
     _inherit = ["dunning.notice", "mail.activity.mixin"]
 
     bounced = fields.Boolean(readonly=True, copy=False, index=True)
+    # what mail recorded on the notice's email: the addresses that bounced and their servers' replies
     bounce_info = fields.Text(
-        string="Bounce", readonly=True, copy=False, help="The address that bounced and what its mail server said."
+        string="Bounce",
+        compute="_compute_bounce_info",
+        store=True,
+        help="The address that bounced and what its mail server said.",
     )
     print_fallback = fields.Selection(
         PRINT_FALLBACK_SELECTION,
@@ -32,6 +36,24 @@ class DunningNotice(models.Model):
         help="A notice whose email bounced is to be printed and posted: To Print until printed from the list.",
     )
     date_printed = fields.Datetime(string="Printed on", readonly=True, copy=False)
+
+    # -------------------------------------------------------------------------
+    # COMPUTE
+    # -------------------------------------------------------------------------
+
+    @api.depends("message_id.notification_ids.notification_status", "message_id.notification_ids.failure_reason")
+    def _compute_bounce_info(self):
+        # Odoo writes the bounce on the email's notification (its status and the server's text) right
+        # after it called _message_receive_bounce on the notice
+        for notice in self:
+            bounced = notice.message_id.notification_ids.filtered(lambda n: n.notification_status == "bounce")
+            notice.bounce_info = (
+                "\n".join(
+                    ": ".join(filter(None, [notif.res_partner_id.email, (notif.failure_reason or "").strip()]))
+                    for notif in bounced
+                )
+                or False
+            )
 
     # -------------------------------------------------------------------------
     # ACTIONS
@@ -53,24 +75,43 @@ class DunningNotice(models.Model):
     # BUSINESS
     # -------------------------------------------------------------------------
 
-    def _register_bounce(self, bounced_email, reason):
-        """The notices' email to ``bounced_email`` bounced, the server saying ``reason``: flag them, add
-        them to the "To print" list and ask their sender to print and post them, or call."""
+    def _message_receive_bounce(self, email, partner):
+        # EXTENDS mail: Odoo calls this on the record the bounced email was posted on (the notice), with
+        # the address that bounced and its partners, before it marks the email's notifications bounced
+        self._get_first_bounces(email, partner)._register_bounce(email)
+        return super()._message_receive_bounce(email, partner)
+
+    def _get_first_bounces(self, bounced_email, bounced_partners):
+        """The notices of ``self`` whose email to ``bounced_email`` bounces for the first time: the
+        address is one of their recipients, and their delivery to it is not marked bounced yet (a
+        report received twice)."""
+        bounced_partners = bounced_partners or self.env["res.partner"]
+        return self.filtered(
+            lambda n: (
+                (bounced_email in n.recipient_ids.mapped("email_normalized") or n.recipient_ids & bounced_partners)
+                and not n.notification_ids.filtered(
+                    lambda notif: notif.res_partner_id in bounced_partners and notif.notification_status == "bounce"
+                )
+            )
+        )
+
+    def _register_bounce(self, bounced_email):
+        """The notices' email to ``bounced_email`` bounced: flag them, add them to the "To print" list
+        and ask their sender to print and post them, or call. What the mail server said is the notice's
+        ``bounce_info``, from the bounced notification."""
         todo_type = self.env.ref("mail.mail_activity_data_todo")
         for notice in self:
-            info = f"{bounced_email}: {reason}" if reason else bounced_email
-            vals = {"bounced": True, "bounce_info": "\n".join(filter(None, [notice.bounce_info, info]))}
+            vals = {"bounced": True}
             if notice.print_fallback == "none":
                 vals["print_fallback"] = "pending"
             notice._write_state(vals)
             user = notice._get_bounce_user()
-            summary = notice.with_context(lang=user.lang).env._(
-                "Email to %(email)s bounced: print and post, or call", email=bounced_email
-            )
+            notice_env = notice.with_context(lang=user.lang).env
             notice.sudo().activity_schedule(
                 activity_type_id=todo_type.id,
-                summary=summary,
-                note=Markup("<p>%s</p>") % (reason or ""),
+                summary=notice_env._("Email to %(email)s bounced: print and post, or call", email=bounced_email),
+                note=Markup("<p>%s</p>")
+                % notice_env._("What the mail server said is on the notice, under Email bounced."),
                 user_id=user.id,
             )
 
@@ -81,25 +122,3 @@ class DunningNotice(models.Model):
         if sender and sender.active and not sender.share and self.with_user(sender).has_access("read"):
             return sender
         return self.create_uid
-
-    @api.model
-    def _get_notices_of_bounce(self, message_dict):
-        """The notices whose email the parsed bounce ``message_dict`` reports as bounced for the first
-        time: the notice of the bounced message, when the bounced address is one of its recipients and
-        its delivery to that address is not already marked bounced (a report received twice). Called
-        before mail marks the deliveries bounced."""
-        message = message_dict.get("bounced_message")
-        bounced_email = message_dict.get("bounced_email")
-        if not message or not bounced_email:
-            return self.browse()
-        bounced_partners = message_dict.get("bounced_partner") or self.env["res.partner"]
-        # sudo: the gateway finds notices of every company, whoever runs it
-        notices = self.sudo().with_context(active_test=False).search([("message_id", "=", message.id)])
-        return notices.filtered(
-            lambda n: (
-                (bounced_email in n.recipient_ids.mapped("email_normalized") or n.recipient_ids & bounced_partners)
-                and not n.notification_ids.filtered(
-                    lambda notif: notif.res_partner_id in bounced_partners and notif.notification_status == "bounce"
-                )
-            )
-        )

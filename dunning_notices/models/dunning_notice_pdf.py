@@ -28,9 +28,10 @@ _logger = logging.getLogger(__name__)
 PDF_NOTICES_PER_CALL = 10
 # Notices whose HTML is rendered at once, with the other builds (one process per notice).
 PDF_HTML_CHUNK = 10
-# Seconds a PDF may take to render before it is stopped and its notice put in error.
+# Seconds a PDF may take to render before it is stopped and its notice put in error: half of Odoo's
+# default time limit of a cron run (limit_time_real_cron), so that the render is stopped before its worker.
 PDF_TIMEOUT_PARAM = "dunning_notices.pdf_timeout"
-PDF_TIMEOUT_DEFAULT = 120
+PDF_TIMEOUT_DEFAULT = 60
 # Threads (each driving a wkhtmltopdf process) rendering notice PDFs; default: the cores, at most 4.
 PDF_WORKERS_PARAM = "dunning_notices.pdf_workers"
 # Invoice PDFs rendered at once per notice thread: most of such a call is wkhtmltopdf waiting.
@@ -115,7 +116,7 @@ class DunningNotice(models.Model):
 
     def _needs_pdf(self):
         self.ensure_one()
-        return self.to_print or (self.to_email and self.level_id.attach_notice_pdf)
+        return self.to_print or (self.to_email and self._attaches_notice_pdf())
 
     def _renders_pdf_files(self):
         """False in tests, where Odoo renders reports as HTML unless asked otherwise: the batch

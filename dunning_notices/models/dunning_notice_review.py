@@ -84,6 +84,7 @@ class DunningNotice(models.Model):
 
     def _confirm_drafts(self):
         """Draft notices of a run being sent: numbered, then queued like any notice."""
-        names = self._get_next_names(len(self))
-        for notice, name in zip(self, names, strict=True):
-            notice._write_state({"name": name, "state": "queued"})
+        for company, notices in self.grouped("company_id").items():
+            names = self._get_next_names(company, len(notices))
+            for notice, name in zip(notices, names, strict=True):
+                notice._write_state({"name": name, "state": "queued"})

@@ -73,6 +73,8 @@ class DunningRun(models.Model):
     emailed_count = fields.Integer(string="Emailed", compute="_compute_counts")
     printed_count = fields.Integer(string="Printed", compute="_compute_counts")
     failed_count = fields.Integer(string="Failed", compute="_compute_counts")
+    # printed notices still queued: their letters are being prepared in the background
+    letters_pending_count = fields.Integer(string="Letters Being Prepared", compute="_compute_counts")
     left_out_count = fields.Integer(string="Customers Left Out", compute="_compute_counts")
     left_out_summary = fields.Char(string="Left Out by Reason", compute="_compute_counts")
     amount_net = fields.Monetary(string="Net Due", compute="_compute_counts", currency_field="currency_id")
@@ -96,7 +98,7 @@ class DunningRun(models.Model):
 
     @api.depends("notice_ids.state", "notice_ids.delivery_state", "notice_ids.review_excluded", "left_out_ids")
     def _compute_counts(self):
-        counts = {run: dict.fromkeys(("notices", "emailed", "printed", "failed"), 0) for run in self}
+        counts = {run: dict.fromkeys(("notices", "emailed", "printed", "failed", "pending"), 0) for run in self}
         amounts = dict.fromkeys(self, 0.0)
         for run, state, to_email, to_print, left_out, count, amount in (
             self.env["dunning.notice"]
@@ -115,6 +117,8 @@ class DunningRun(models.Model):
             if state == "done":
                 counts[run]["emailed"] += count if to_email else 0
                 counts[run]["printed"] += count if to_print else 0
+            elif state == "queued" and to_print:
+                counts[run]["pending"] += count
         left_out_model = self.env["dunning.run.left.out"]
         reasons = dict(left_out_model._fields["reason"]._description_selection(self.env))
         left_out = {run: [] for run in self}
@@ -127,6 +131,7 @@ class DunningRun(models.Model):
             run.emailed_count = counts[run]["emailed"]
             run.printed_count = counts[run]["printed"]
             run.failed_count = counts[run]["failed"]
+            run.letters_pending_count = counts[run]["pending"]
             run.amount_net = amounts[run]
             run.left_out_count = sum(count for _reason, count in left_out[run])
             run.left_out_summary = ", ".join(f"{reason}: {count}" for reason, count in left_out[run])
@@ -177,13 +182,16 @@ class DunningRun(models.Model):
         (drafts - kept)._write_state(
             {"state": "cancel", "cancel_reason": self.env._("Left out in review of run %(run)s.", run=self.name)}
         )
+        # the customer rules as they are now (a hold put since the run was saved): left out, not numbered
+        reviewed = kept
+        kept = kept._leave_out_by_customer_rules()
         kept._confirm_drafts()
         self._write_state({"state": "sent"})
         self.message_post(body=self.env._("Run sent by %(user)s.", user=self.env.user.name))
         self.activity_ids.action_feedback(feedback=self.env._("Sent"))
         kept._process_or_enqueue()
         # the notification, then the run again with its notices' states
-        return kept._get_result_action(next_action={"type": "ir.actions.client", "tag": "soft_reload"})
+        return reviewed._get_result_action(next_action={"type": "ir.actions.client", "tag": "soft_reload"})
 
     def action_discard(self):
         """Drop a run saved for review: its draft notices are cancelled, no number is used."""
@@ -204,6 +212,21 @@ class DunningRun(models.Model):
         """Two reviewers clicking at once: the second waits, then finds the run no longer in draft."""
         self.env.cr.execute(SQL("SELECT id FROM dunning_run WHERE id IN %s FOR UPDATE", tuple(self.ids)))
         self.invalidate_recordset(["state"])
+
+    def action_download_letters(self):
+        """Download the letters of the run's printed notices, as stored when they were processed (in the
+        background: no PDF is rendered here). Those still queued are left for later."""
+        self.ensure_one()
+        self._check_can_act()
+        # stored PDFs only: a notice without one would be rendered in this request
+        printed = self.notice_ids.filtered(lambda n: n.to_print and n.state == "done" and n.sudo().pdf_attachment_id)
+        if not printed:
+            raise UserError(
+                self.env._("No letter of run %(run)s is ready yet: they are being prepared.", run=self.name)
+                if self.letters_pending_count
+                else self.env._("Run %(run)s printed no letter.", run=self.name)
+            )
+        return printed.action_print()
 
     def action_view_notices(self):
         self.ensure_one()

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from ..compat import Constraint
 
@@ -35,13 +36,27 @@ class ResCompany(models.Model):
         "the as-of date is left out of a run; 0 means no minimum.",
     )
 
+    # a bound on the addresses typed per customer: each is looked up, or created as a contact, at Send
+    dunning_max_extra_emails = fields.Integer(
+        string="Additional Emails per Customer",
+        default=10,
+        help="The most additional email addresses a dunning run accepts for one customer.",
+    )
+
     _dunning_min_interval_days_positive = Constraint(
         "CHECK(dunning_min_interval_days >= 0)",
         "The minimum number of days between dunning notices cannot be negative.",
     )
 
+    @api.constrains("dunning_max_extra_emails")
+    def _check_dunning_max_extra_emails(self):
+        if any(company.dunning_max_extra_emails < 1 for company in self):
+            raise ValidationError(self.env._("A dunning run accepts at least one additional email per customer."))
+
     @api.model_create_multi
     def create(self, vals_list):
         companies = super().create(vals_list)
+        self.env["dunning.interest.scheme"].sudo()._create_default_schemes(companies)
         self.env["dunning.level"].sudo()._create_default_levels(companies)
+        self.env["dunning.notice"]._create_notice_sequences(companies)
         return companies

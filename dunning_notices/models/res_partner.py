@@ -1,8 +1,13 @@
-from odoo import fields, models
+from markupsafe import Markup
+
+from odoo import Command, fields, models
 from odoo.exceptions import AccessError
 
 # the customer's dunning hold: set by billing users, who may have no right to edit customers otherwise
 DUNNING_HOLD_FIELDS = frozenset({"dunning_hold", "dunning_hold_reason", "dunning_hold_until"})
+# what the customer's chatter, which every company sharing the customer reads, traces of a hold: not its
+# reason, which stays with the company that wrote it
+DUNNING_HOLD_TRACKED = ("dunning_hold", "dunning_hold_until")
 
 
 class ResPartner(models.Model):
@@ -12,21 +17,24 @@ class ResPartner(models.Model):
         compute="_compute_dunning_notice_count", groups="account.group_account_invoice,account.group_account_readonly"
     )
     # Read on the commercial partner (its journal items carry it): the Invoicing tab shows them there only.
+    # Per company (a customer shared by two companies is held by each on its own): read in the level's
+    # company by the selection, in the current company on the form.
     dunning_hold = fields.Boolean(
-        tracking=True,
+        company_dependent=True,
         copy=False,
         groups="account.group_account_invoice,account.group_account_readonly",
-        help="Leave this customer out of dunning runs, until the date given or until the hold is lifted.",
+        help="Leave this customer out of this company's dunning runs, until the date given or until the hold is "
+        "lifted. Each company holds its customers on its own.",
     )
     dunning_hold_reason = fields.Char(
         string="Hold Reason",
-        tracking=True,
+        company_dependent=True,
         copy=False,
         groups="account.group_account_invoice,account.group_account_readonly",
     )
     dunning_hold_until = fields.Date(
         string="Hold Until",
-        tracking=True,
+        company_dependent=True,
         copy=False,
         groups="account.group_account_invoice,account.group_account_readonly",
         help="Last day of the hold (included); empty: until the hold is lifted.",
@@ -34,14 +42,49 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         """The dunning hold is the billing users', who may not edit customers otherwise: written as the
-        server once their group and read access are checked."""
-        if not self.env.su and vals and set(vals) & DUNNING_HOLD_FIELDS:
-            if not self.env.user.has_group("account.group_account_invoice"):
-                raise AccessError(self.env._("Only billing users can put a customer on dunning hold."))
-            if set(vals) <= DUNNING_HOLD_FIELDS:
-                self.check_access("read")
-                return super(ResPartner, self.sudo()).write(vals)
-        return super().write(vals)
+        server once their group and read access are checked, in the current company (one the user may
+        use), and traced on the customer's chatter with that company's name."""
+        if not vals or not set(vals) & DUNNING_HOLD_FIELDS:
+            return super().write(vals)
+        company = self.env.company  # AccessError for a company the user may not use
+        if not self.env.su and not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(self.env._("Only billing users can put a customer on dunning hold."))
+        track = not (self.env.context.get("tracking_disable") or self.env.context.get("mail_notrack"))
+        before = {partner.id: partner._dunning_hold_tracked() for partner in self.sudo()} if track else {}
+        if not self.env.su and set(vals) <= DUNNING_HOLD_FIELDS:
+            self.check_access("read")
+            result = super(ResPartner, self.sudo()).write(vals)
+        else:
+            result = super().write(vals)
+        if track:
+            self.sudo()._log_dunning_hold(before, company)
+        return result
+
+    def _dunning_hold_tracked(self):
+        self.ensure_one()
+        return tuple(self[name] for name in DUNNING_HOLD_TRACKED)
+
+    def _log_dunning_hold(self, before, company):
+        """Log the hold changes of ``company`` (``before``: {partner id: values of DUNNING_HOLD_TRACKED})
+        on each customer's chatter, as Odoo's tracking would, with the company named in the body."""
+        tracked = self.fields_get(DUNNING_HOLD_TRACKED, attributes=("string", "type", "selection", "currency_field"))
+        trackings = self.env["mail.tracking.value"]
+        for partner in self:
+            after = partner._dunning_hold_tracked()
+            changes = [
+                (name, old, new)
+                for name, old, new in zip(DUNNING_HOLD_TRACKED, before[partner.id], after, strict=True)
+                if old != new
+            ]
+            if not changes:
+                continue
+            partner._message_log(
+                body=Markup("<p>%s</p>") % self.env._("Dunning hold in %(company)s", company=company.name),
+                tracking_value_ids=[
+                    Command.create(trackings._create_tracking_values(old, new, name, tracked[name], partner))
+                    for name, old, new in changes
+                ],
+            )
 
     def _compute_dunning_notice_count(self):
         counts = dict(

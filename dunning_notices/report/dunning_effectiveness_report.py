@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..models.dunning_level_selection import UNDELIVERED_STATES
+from ..models.dunning_common import UNDELIVERED_STATES
 
 # The windows after sending, in days: a settlement on day N (N days after the notice was sent) is within N.
 CASH_WINDOWS = (7, 30, 60)

@@ -20,3 +20,7 @@ from . import test_dunning_charges
 from . import test_dunning_pay_link
 from . import test_dunning_effectiveness
 from . import test_upgrade
+from . import test_dunning_trust
+from . import test_dunning_routes
+from . import test_readme
+from . import test_dunning_companies

@@ -165,8 +165,10 @@ class DunningTestCommon(AccountTestInvoicingCommon, MailCommon):
         wizard.action_apply_filters()
         return wizard
 
-    def _send(self, form=None, edit=None, user=None):
-        """Apply the filters, let ``edit(line_form)`` change the lines per customer, send."""
+    def _send(self, form=None, edit=None, user=None, run_queue=True):
+        """Apply the filters, let ``edit(line_form)`` change the lines per customer, send; then, with
+        ``run_queue``, process what the send left to the background as the cron does. The action is
+        the send's."""
         wizard = self._apply(form or self._wizard_form(user=user))
         if edit:
             with Form(wizard) as wizard_form:
@@ -175,6 +177,8 @@ class DunningTestCommon(AccountTestInvoicingCommon, MailCommon):
                         edit(line)
         with self.mock_mail_gateway():
             action = wizard.action_send()
+            if run_queue:
+                self._run_queue()
         return wizard, action
 
     def _send_to(self, partner, level, as_of_date=AS_OF, email=False, user=None):
@@ -188,6 +192,15 @@ class DunningTestCommon(AccountTestInvoicingCommon, MailCommon):
             wizard.action_send()
             mails = self._new_mails
         return wizard.notice_ids, mails
+
+    def _run_queue(self, **context):
+        """Process the queued notices as the cron does, batch after batch (``_cron_process_queue``),
+        until it takes none: the notices a run left to the background (those with a PDF). Returns them."""
+        queue = self.env["dunning.notice"].with_context(**context)
+        processed = queue.browse()
+        while batch := queue._cron_process_queue():
+            processed |= batch
+        return processed
 
     def _line(self, wizard, partner):
         """The wizard line of ``partner``, listed or left out."""

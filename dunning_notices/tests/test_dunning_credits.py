@@ -226,6 +226,7 @@ class TestDunningCredits(DunningTestCommon):
         wizard.line_ids.write({"to_print": True, "to_email": False})
         with self.mock_mail_gateway():
             wizard.action_send()
+            self._run_queue()  # the snapshot is taken when the queue processes the letters
         alpha = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
         beta = wizard.notice_ids.filtered(lambda n: n.partner_id == self.beta)
         self.assertEqual(alpha.state, "done")

@@ -75,6 +75,7 @@ class TestDunningEscalation(DunningTestCommon):
                         line.to_email = email
             with self.mock_mail_gateway():
                 wizard.action_send()
+                self._run_queue()  # the letters of a run of several: the queue, that day
         return wizard.notice_ids
 
     # -------------------------------------------------------------------------

@@ -74,17 +74,21 @@ class TestDunningNotice(DunningTestCommon):
         boss = self.env["res.partner"].search([("email", "=", "boss@alpha.example.com")])
         self.assertEqual(alpha.recipient_ids, self.alpha_billing | boss)
         message = alpha.message_id
-        self.assertEqual((message.model, message.res_id), ("res.partner", self.alpha.id))
+        self.assertEqual((message.model, message.res_id), ("dunning.notice", alpha.id))
         self.assertEqual(message.subtype_id, self.env.ref("dunning_notices.mt_dunning_notice"))
         self.assertEqual(message.author_id, self.env.user.partner_id)
         self.assertIn("Payment reminder", message.subject)
         self.assertIn(self.alpha_inv.name, message.body)
         self.assertEqual(message.attachment_ids.mapped("name"), [alpha._get_pdf_filename()])
-        # a customer shared between companies: the message carries the notice's own PDF, which only the
-        # notice's company may open (a customer of the notice's company gets a copy: test_dunning_security)
+        # the message carries the notice's own PDF, which only the notice's company may open
         self.assertEqual(message.attachment_ids, alpha.pdf_attachment_id)
         self.assertEqual(alpha.pdf_attachment_id.res_model, "dunning.notice")
-        self.assertIn(message, self.alpha.message_ids)
+        self.assertIn(message, alpha.message_ids)
+        # the customer's chatter logs it, without amount nor PDF
+        log = self.alpha.message_ids.filtered(lambda m: alpha.name in (m.body or ""))
+        self.assertEqual(len(log), 1)
+        self.assertFalse(log.attachment_ids)
+        self.assertNotIn(message, self.alpha.message_ids)
         for recipient in self.alpha_billing | boss:
             self.assertMailMail(
                 recipient,
@@ -99,8 +103,9 @@ class TestDunningNotice(DunningTestCommon):
         self.assertNotIn(self.alpha, mail.recipient_ids)
 
     def test_employee_recipient_and_subtype_follower_are_notified_as_message_post_would(self):
-        """An employee among the recipients gets the notice in their Odoo inbox, not by email; a contact
-        following the customer's dunning notices gets the email too; other followers get nothing."""
+        """An employee among the recipients gets the notice in their Odoo inbox, not by email; the
+        customer's followers get nothing, even one following its dunning notices: the email stays with
+        the notice's company (the customer may be shared by several)."""
         clerk = new_test_user(
             self.env,
             login="dunning_clerk",
@@ -123,23 +128,47 @@ class TestDunningNotice(DunningTestCommon):
         self.assertIn(clerk.partner_id, notice.recipient_ids)
         notifications = notice.message_id.notification_ids
         by_partner = {n.res_partner_id: n.notification_type for n in notifications}
-        self.assertEqual(
-            by_partner, {self.alpha_billing: "email", clerk.partner_id: "inbox", watcher: "email"}, by_partner
-        )
+        self.assertEqual(by_partner, {self.alpha_billing: "email", clerk.partner_id: "inbox"}, by_partner)
         mails = self.env["mail.mail"].search([("mail_message_id", "=", notice.message_id.id)])
-        self.assertEqual(mails.recipient_ids, self.alpha_billing | watcher)
+        self.assertEqual(mails.recipient_ids, self.alpha_billing)
 
-    def test_print_only_downloads_stored_pdfs(self):
+    def test_print_run_renders_in_the_background_then_the_run_downloads_its_letters(self):
+        """No HTTP worker waits on wkhtmltopdf (which fetches its stylesheets from this same server): a
+        Print run of several notices returns with them queued, nothing rendered; the queue renders them;
+        the run then downloads their stored PDFs."""
+
         def edit(line):
             line.to_email = False
             line.to_print = line.partner_id != self.beta
 
-        wizard, action = self._send(edit=edit)
+        cron = self.env.ref("dunning_notices.ir_cron_dunning_notice_process")
+        triggers_before = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        wizard, action = self._send(edit=edit, run_queue=False)
         printed = wizard.notice_ids
+        run = printed.run_id
         self.assertEqual(printed.partner_id, self.alpha | self.dan)
+        self.assertEqual(printed.mapped("state"), ["queued", "queued"])
+        self.assertFalse(printed.pdf_attachment_id, "no PDF rendered in the request")
+        self.assertFalse(printed.line_ids, "nor their snapshot taken")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers_before)
         self.assertEqual(action["tag"], "display_notification")
-        self.assertEqual(action["params"]["message"], "0 emailed, 2 printed, 0 failed, 0 settled before sending.")
-        action = action["params"]["next"]
+        self.assertEqual(
+            action["params"]["message"],
+            f"2 notices queued: they are being sent in the background. The letters to print (2) are being "
+            f"prepared: download them from run {run.name} (Download Letters) once they are ready.",
+        )
+        self.assertEqual(
+            (action["params"]["next"]["res_model"], action["params"]["next"]["res_id"]), (run._name, run.id)
+        )
+        self.assertEqual((run.letters_pending_count, run.printed_count), (2, 0))
+        with self.assertRaisesRegex(UserError, "No letter of run .* is ready yet"):
+            run.with_user(self.accountant).action_download_letters()
+        self.assertEqual(self._run_queue(), printed)
+        self.assertEqual(printed.mapped("state"), ["done", "done"])
+        self.assertEqual(len(printed.pdf_attachment_id), 2)
+        run.invalidate_recordset()
+        self.assertEqual((run.letters_pending_count, run.printed_count), (0, 2))
+        action = run.with_user(self.accountant).action_download_letters()
         self.assertEqual(action["type"], "ir.actions.report")
         self.assertEqual(action["report_name"], "dunning_notices.report_dunning_notice")
         self.assertEqual(sorted(action["context"]["active_ids"]), sorted(printed.ids))
@@ -150,6 +179,44 @@ class TestDunningNotice(DunningTestCommon):
             self.assertIn(notice.name, notice.message_id.body)
             # printing again reuses the stored PDF rather than rendering anew
             self.assertEqual(notice.report_id.retrieve_attachment(notice), notice.pdf_attachment_id)
+
+    def test_single_notice_print_renders_at_once_and_downloads(self):
+        """One notice printed alone renders in the request, as Odoo's own Print of a document does."""
+        form = self._wizard_form()
+        form.partner_ids.add(self.dan)
+        wizard = self._apply(form)
+        self.assertEqual(wizard.line_ids.mapped("to_print"), [True])
+        action = wizard.action_send()
+        notice = wizard.notice_ids
+        self.assertEqual(notice.state, "done")
+        self.assertTrue(notice.pdf_attachment_id)
+        self.assertEqual(action["params"]["message"], "0 emailed, 1 printed, 0 failed, 0 settled before sending.")
+        self.assertEqual(action["params"]["next"]["type"], "ir.actions.report")
+        self.assertEqual(action["params"]["next"]["context"]["active_ids"], notice.ids)
+
+    def test_mixed_run_emails_at_once_and_prints_in_the_background(self):
+        """Emails without PDF are sent at once; the letter to print is prepared in the background and
+        downloaded from the run."""
+        self.level_early.attach_notice_pdf = False
+        wizard, action = self._send(run_queue=False)
+        notices = wizard.notice_ids
+        emailed, letter = notices.filtered("to_email"), notices.filtered("to_print")
+        self.assertEqual((emailed.partner_id, letter.partner_id), (self.alpha | self.beta, self.dan))
+        self.assertEqual(emailed.mapped("state"), ["done", "done"])
+        self.assertEqual(letter.state, "queued")
+        run = notices.run_id
+        self.assertEqual(
+            action["params"]["message"],
+            f"2 emailed, 0 printed, 0 failed, 0 settled before sending. 1 notices queued: they are being sent in "
+            f"the background. The letters to print (1) are being prepared: download them from run {run.name} "
+            f"(Download Letters) once they are ready.",
+        )
+        with self.mock_mail_gateway():
+            self._run_queue()
+        self.assertEqual(letter.state, "done")
+        action = run.action_download_letters()
+        self.assertEqual(action["context"]["active_ids"], letter.ids)
+        self.assertEqual(letter.report_id.retrieve_attachment(letter), letter.pdf_attachment_id)
 
     def test_pdf_renders_with_the_notice_content(self):
         wizard, _action = self._send()
@@ -196,7 +263,10 @@ class TestDunningNotice(DunningTestCommon):
             second = wizard.action_send()
             wizard.action_send()
         self.assertEqual(wizard.notice_ids, notices)
-        self.assertEqual(second, first)
+        # the run as it is now (processed since the first click, whose result said queued)
+        self.assertEqual(second, notices._get_result_action())
+        self.assertEqual(second["params"]["message"], "2 emailed, 1 printed, 0 failed, 0 settled before sending.")
+        self.assertIn("queued", first["params"]["message"])
         self.assertEqual(self.env["dunning.notice"].search_count([("partner_id", "in", notices.partner_id.ids)]), 3)
         self.assertEqual(self.env["mail.mail"].search([("mail_message_id", "in", notices.message_id.ids)]), mails)
         self.assertEqual(
@@ -274,26 +344,27 @@ class TestDunningNotice(DunningTestCommon):
             self._invoice(partner, date(2026, 6, 1), 10, due=date(2026, 6, 2))
         cron = self.env.ref("dunning_notices.ir_cron_dunning_notice_process")
         triggers_before = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
-        wizard, action = self._send()
+        self.level_early.attach_notice_pdf = False  # emails without PDF: queued for their number only
+        wizard, action = self._send(edit=lambda line: setattr(line, "to_print", False), run_queue=False)
         triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers_before
         notices = wizard.notice_ids
-        self.assertEqual(len(notices), 28)
+        self.assertEqual(len(notices), 27)  # Dan, without an address, is not emailed
         self.assertEqual(set(notices.mapped("state")), {"queued"})
         queued = notices.filtered(lambda n: n.partner_id == partners[0])
         self.assertFalse(queued.line_ids, "the snapshot is taken when the notice is processed")
         self.assertEqual((queued.amount_overdue, queued.invoice_count, queued.max_days_overdue), (10, 1, 28))
         self.assertEqual(len(triggers), 1, "the cron is triggered at once")
-        self.assertEqual(action["params"]["message"], "28 notices queued: they are being sent in the background.")
+        self.assertEqual(action["params"]["message"], "27 notices queued: they are being sent in the background.")
         self.assertEqual(action["params"]["next"]["res_model"], "dunning.notice")
         self.assertEqual(action["params"]["next"]["domain"], [("id", "in", sorted(notices.ids))])
         with self.mock_mail_gateway():
             first = self.env["dunning.notice"]._cron_process_queue(batch_size=20)
             self.assertEqual(len(first), 20)
             second = self.env["dunning.notice"]._cron_process_queue(batch_size=20)
-        self.assertEqual(len(second), 8)
+        self.assertEqual(len(second), 7)
         self.assertFalse(first & second)
         self.assertEqual(set(notices.mapped("state")), {"done"})
-        self.assertEqual(len(notices.message_id), 28)
+        self.assertEqual(len(notices.message_id), 27)
         self.assertRecordValues(
             queued.line_ids, [{"days_overdue": 28, "amount_residual": 10.0, "date_maturity": date(2026, 6, 2)}]
         )
@@ -305,7 +376,7 @@ class TestDunningNotice(DunningTestCommon):
         )
         for partner in partners:
             self._invoice(partner, date(2026, 6, 1), 10, due=date(2026, 6, 2))
-        wizard, _action = self._send()
+        wizard, _action = self._send(run_queue=False)
         notices = wizard.notice_ids
         self.assertEqual(set(notices.mapped("state")), {"queued"})
         calls = []

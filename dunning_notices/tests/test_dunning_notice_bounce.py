@@ -2,6 +2,8 @@ import ast
 from datetime import date, timedelta
 from itertools import count
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
@@ -133,6 +135,8 @@ class TestDunningNoticeBounce(DunningTestCommon):
         self.assertRecordValues(
             notice.notification_ids, [{"notification_status": "bounce", "failure_type": "mail_bounce"}]
         )
+        # what the notice says of the bounce is what mail recorded on its email's notification
+        self.assertEqual(notice.bounce_info, f"carol@example.com: {notice.notification_ids.failure_reason.strip()}")
         activity = self._activities(notice)
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, self.accountant, "the notice's sender is told")
@@ -150,6 +154,32 @@ class TestDunningNoticeBounce(DunningTestCommon):
         self.assertFalse(self._activities(notice))
         self.assertEqual(notice.bounce_info, info)
         self.assertEqual(self.carol.message_bounce, 2)
+
+    def test_bounced_notice_is_not_delivered_anywhere(self):
+        """Issue 23: a bounced notice keeps its customer neither out of the next run (minimum interval)
+        nor on the wizard's Last Notice nor on the invoice's Last Dunning: one definition of delivered."""
+        self.company.dunning_min_interval_days = 30
+        with freeze_time(AS_OF):
+            notice = self._send_to(self.carol, user=self.accountant)
+        self.assertEqual(self.carol_inv.last_dunning_level_id, self.level_early, "delivered, until it bounces")
+        self._bounce(notice.message_id, "carol@example.com")
+        self.assertEqual(notice.delivery_state, "bounced")
+        self.carol_inv.invalidate_recordset()
+        self.assertFalse(self.carol_inv.last_dunning_level_id)
+        self.assertFalse(self.carol_inv.last_dunning_date)
+        form = self._wizard_form(as_of_date=AS_OF + timedelta(days=15))
+        form.partner_ids.add(self.carol)
+        wizard = form.save()
+        wizard.action_apply_filters()
+        line = self._line(wizard, self.carol)
+        self.assertFalse(line.excluded, line.exclusion_reason)
+        self.assertFalse(line.last_notice_id)
+        # a delivered one does keep the customer out
+        notice.notification_ids.sudo().write({"notification_status": "sent"})
+        wizard.action_apply_filters()
+        line = self._line(wizard, self.carol)
+        self.assertEqual((line.exclusion_reason, line.exclusion_notice_id), ("min_interval", notice))
+        self.assertEqual(line.last_notice_id, notice)
 
     def test_two_recipients_one_bounces(self):
         def add_second_address(line):

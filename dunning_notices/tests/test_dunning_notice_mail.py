@@ -80,13 +80,22 @@ class TestDunningNoticeMail(DunningTestCommon):
             )
         )
         with self.mock_mail_gateway():
-            composer._action_send_mail()
+            composer.action_send_mail()
         reference = self._mail_mails_of(notice.message_ids.filtered(lambda m: m.message_type == "comment")[:1])
         self.assertEqual(len(reference), 1)
 
         self.assertEqual(ours.mail_server_id, server)
         self.assertEqual(ours.mail_server_id, reference.mail_server_id)
-        self.assertEqual(sorted(ours.attachment_ids.mapped("name")), sorted(reference.attachment_ids.mapped("name")))
+        # the template's report is the notice's own: the email gets the stored notice PDF, rendered once,
+        # where the composer renders the report again
+        report_name = notice._get_report_base_filename()
+        self.assertEqual(len(ours.attachment_ids), len(reference.attachment_ids))
+        self.assertEqual(len(reference.attachment_ids.filtered(lambda a: a.name.startswith(report_name))), 1)
+        self.assertIn(notice.pdf_attachment_id, ours.attachment_ids)
+        self.assertEqual(
+            sorted((ours.attachment_ids - notice.pdf_attachment_id).mapped("name")),
+            sorted(reference.attachment_ids.filtered(lambda a: not a.name.startswith(report_name)).mapped("name")),
+        )
         self.assertIn("terms.pdf", ours.attachment_ids.mapped("name"))
         cc_partner = self.env["res.partner"].search([("email", "=", "cc.collections@example.com")])
         self.assertEqual(reference.recipient_ids, extra | cc_partner)
@@ -98,7 +107,59 @@ class TestDunningNoticeMail(DunningTestCommon):
         self.assertIn(catchall, ours.reply_to)
         self.assertNotIn(notice.sender_email, ours.reply_to)
 
-    def test_customer_reply_lands_in_the_customer_chatter(self):
+    def test_template_reply_to_schedule_layout_and_reports(self):
+        """What else a template may set reaches the email: its Reply-To (instead of the notice's alias),
+        a scheduled date, auto-delete off, another layout, and a report other than the notice's,
+        rendered for the notice; the notice PDF is attached once."""
+        statement = self.env.ref("dunning_notices.action_report_dunning_notice").copy(
+            {"name": "Statement", "print_report_name": False, "attachment": False}
+        )
+        template = self.level_early.mail_template_id.copy(
+            {
+                "name": "Dunning with a Reply-To",
+                "reply_to": "collections@company.example.com",
+                "auto_delete": False,
+                "email_layout_xmlid": "mail.mail_notification_light",
+                "report_template_ids": [Command.set(statement.ids)],
+            }
+        )
+        self.level_early.write({"mail_template_id": template.id, "attach_notice_pdf": True})
+        notice = self._send_to(self.alpha)
+        mail = self._mail_mails_of(notice.message_id)
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.reply_to, "collections@company.example.com")
+        self.assertFalse(mail.auto_delete)
+        self.assertEqual(notice.message_id.email_layout_xmlid, "mail.mail_notification_light")
+        self.assertEqual(len(mail.attachment_ids), 2)
+        self.assertIn(notice.pdf_attachment_id, mail.attachment_ids)
+        self.assertTrue((mail.attachment_ids - notice.pdf_attachment_id).name.startswith("Statement."))
+        # a scheduled date in the future: mail holds the notification until then, as for the composer
+        template.scheduled_date = "{{ (datetime.datetime.now() + datetime.timedelta(days=2)).strftime('%Y-%m-%d') }}"
+        later = self._send_to(self.beta)
+        self.assertFalse(self._mail_mails_of(later.message_id))
+        schedule = self.env["mail.message.schedule"].sudo().search([("mail_message_id", "=", later.message_id.id)])
+        self.assertEqual(schedule.scheduled_datetime.date(), date.today() + timedelta(days=2))
+
+    def test_template_failing_for_one_notice_fails_that_notice_only(self):
+        """A template whose rendering fails for one notice of the batch: the batch is rendered again
+        notice by notice, the faulty notice is in error, the other is emailed."""
+        template = self.level_early.mail_template_id.copy(
+            {"name": "Dunning failing for Beta", "subject": "{{ 1 / (object.partner_id.name != 'Beta Ltd') }}"}
+        )
+        self.level_early.mail_template_id = template
+
+        def edit(line):
+            line.to_email, line.to_print = True, False
+
+        wizard, _action = self._send(edit=edit)
+        alpha = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
+        beta = wizard.notice_ids - alpha
+        self.assertEqual(alpha.state, "done", alpha.error_message)
+        self.assertEqual(len(self._mail_mails_of(alpha.message_id)), 1)
+        self.assertEqual(beta.state, "error")
+        self.assertFalse(beta.message_id)
+
+    def test_customer_reply_lands_on_the_notice(self):
         notice = self._send_to(self.alpha)
         raw = (
             "From: Alpha Billing <ap@alpha.example.com>\r\n"
@@ -113,7 +174,8 @@ class TestDunningNoticeMail(DunningTestCommon):
         )
         self.env["mail.thread"].message_process(None, raw)
         reply = self.env["mail.message"].search([("message_id", "=", "<reply-to-dunning@alpha.example.com>")])
-        self.assertEqual((reply.model, reply.res_id), ("res.partner", self.alpha.id))
+        # on the notice, which only its company reads (the customer may be shared)
+        self.assertEqual((reply.model, reply.res_id), ("dunning.notice", notice.id))
         self.assertIn("We paid this invoice yesterday", reply.body)
 
     def test_email_reads_like_a_letter(self):
@@ -146,7 +208,8 @@ class TestDunningNoticeMail(DunningTestCommon):
         self.assertFalse(self._mail_mails_of(message))
         self.assertFalse(message.notification_ids)
         self.assertEqual(message.attachment_ids.name, notice._get_pdf_filename())
-        self.assertEqual((message.model, message.res_id), ("res.partner", self.alpha.id))
+        self.assertEqual((message.model, message.res_id), ("dunning.notice", notice.id))
+        self.assertEqual(message.attachment_ids, notice.pdf_attachment_id)
 
     def test_failed_email_resent_from_the_notice(self):
         notice = self._send_to(self.beta, to_email=True)
@@ -169,7 +232,7 @@ class TestDunningNoticeMail(DunningTestCommon):
         self.assertIn("outgoing", self._mail_mails_of(notice.message_id).mapped("state"))
         self.assertIn(notice.delivery_state, ("outgoing", "sent"))
         self.assertEqual(self.env["dunning.notice"].search_count([("partner_id", "=", self.beta.id)]), 1)
-        self.assertEqual(len(self.beta.message_ids.filtered(lambda m: m.subtype_id == notice.message_id.subtype_id)), 1)
+        self.assertEqual(len(notice.message_ids.filtered(lambda m: m.subtype_id == notice.message_id.subtype_id)), 1)
 
     def test_feedback_after_print_and_email(self):
         self._invoice(self.carol, date(2026, 6, 20), 100, due=date(2026, 6, 25))
@@ -180,6 +243,17 @@ class TestDunningNoticeMail(DunningTestCommon):
 
         wizard, action = self._send(edit=edit)
         self.assertEqual(action["tag"], "display_notification")
+        run = wizard.notice_ids.run_id
+        self.assertEqual(
+            action["params"]["message"],
+            f"3 notices queued: they are being sent in the background. The letters to print (1) are being "
+            f"prepared: download them from run {run.name} (Download Letters) once they are ready.",
+        )
+        self.assertEqual(
+            (action["params"]["next"]["res_model"], action["params"]["next"]["res_id"]), (run._name, run.id)
+        )
+        # once the queue processed them (here by _send), the same run's feedback
+        action = wizard.notice_ids._get_result_action()
         self.assertEqual(action["params"]["message"], "2 emailed, 1 printed, 0 failed, 0 settled before sending.")
         self.assertEqual(action["params"]["next"]["res_model"], "dunning.notice")
         self.assertEqual(action["params"]["next"]["domain"], [("id", "in", sorted(wizard.notice_ids.ids))])

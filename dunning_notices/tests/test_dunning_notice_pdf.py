@@ -150,6 +150,7 @@ class TestDunningNoticePdf(DunningTestCommon):
             patch.object(DunningNotice, "_render_pdf_alone", side_effect=AssertionError("rendered alone")),
         ):
             wizard.with_context(force_report_rendering=True).action_send()
+            self._run_queue(force_report_rendering=True)  # a Print run renders in the background
         notices = wizard.notice_ids
         self.assertEqual(set(notices.mapped("state")), {"done"})
         self.assertEqual(sum(count for count, _headers, _footers in calls), len(notices))
@@ -189,10 +190,14 @@ class TestDunningNoticePdf(DunningTestCommon):
         self.assertEqual(delays, ["0", "1000", "250"])
 
     def test_real_pdf_rendering_with_wkhtmltopdf(self):
-        """wkhtmltopdf for real: every notice gets a PDF of its own (several per call where the engine
-        splits its output, else one process per notice on all cores)."""
+        """wkhtmltopdf for real, in the background: the Print run returns with its notices queued, the
+        queue gives every notice a PDF of its own (several per call where the engine splits its output,
+        else one process per notice on all cores), and the run downloads them as stored, merged into one
+        PDF without rendering them again. A customer's Chinese name prints with a font that has its
+        glyphs (fonts-noto-cjk, installed by ./dev setup), not as boxes."""
         if self.env["ir.actions.report"].get_wkhtmltopdf_state() != "ok":
             self.skipTest("wkhtmltopdf is not installed")
+        self.dan.name = "北京贸易有限公司"
 
         def edit(line):
             line.to_print = True
@@ -208,11 +213,32 @@ class TestDunningNoticePdf(DunningTestCommon):
         action = wizard.action_send()
         notices = wizard.notice_ids
         self.assertEqual(len(notices), 3)
+        self.assertEqual(set(notices.mapped("state")), {"queued"})
+        self.assertFalse(notices.pdf_attachment_id, "nothing rendered in the request")
+        self.assertEqual(action["params"]["next"]["res_id"], notices.run_id.id, "the notification opens the run")
+        self.assertEqual(self._run_queue(force_report_rendering=True), notices)
         for notice in notices:
             self.assertTrue(notice.pdf_attachment_id.raw.startswith(b"%PDF"), notice.name)
             self.assertEqual(notice.pdf_attachment_id.mimetype, "application/pdf")
         self.assertEqual(len(set(notices.pdf_attachment_id.mapped("checksum"))), 3, "one document per notice")
-        self.assertEqual(action["params"]["next"]["type"], "ir.actions.report")
+        download = notices.run_id.with_user(self.accountant).action_download_letters()
+        self.assertEqual(download["type"], "ir.actions.report")
+        self.assertEqual(sorted(download["context"]["active_ids"]), sorted(notices.ids))
+        report = self.env["ir.actions.report"].with_user(self.accountant).with_context(force_report_rendering=True)
+        with patch.object(type(report), "_run_wkhtmltopdf", side_effect=AssertionError("rendered again")):
+            merged, _type = report._render_qweb_pdf(download["report_name"], download["context"]["active_ids"])
+        pages = sum(len(PdfFileReader(io.BytesIO(n.pdf_attachment_id.raw)).pages) for n in notices)
+        self.assertEqual(len(PdfFileReader(io.BytesIO(merged)).pages), pages)
+        # the Chinese name in a CJK font, extracted as text (no boxes); Debian's build prints the text as
+        # outlines, without fonts or text to check
+        if is_wkhtmltopdf_patched():
+            dan_pdf = notices.filtered(lambda n: n.partner_id == self.dan).pdf_attachment_id.raw
+            self.assertIn("北京贸易有限公司", _pdf_text(dan_pdf).replace(" ", ""))
+            with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
+                file.write(dan_pdf)
+                file.flush()
+                fonts = subprocess.run(["pdffonts", file.name], capture_output=True, check=True, text=True).stdout
+            self.assertIn("CJK", fonts, "a CJK font (fonts-noto-cjk) prints the name")
 
     # -------------------------------------------------------------------------
     # Letterheads: each notice carries its own, whatever the engine
@@ -301,6 +327,7 @@ class TestDunningNoticePdf(DunningTestCommon):
             patch.object(DunningNotice, "_render_pdf_alone", side_effect=AssertionError("rendered alone")),
         ):
             wizard.action_send()
+            self._run_queue(force_report_rendering=True)  # a Print run renders in the background
         self.assertEqual([len(bodies) for bodies, _kwargs in calls], [3], "one call for the 3 notices")
         self._assert_own_letterheads(wizard.notice_ids, letterheads, calls)
 
@@ -322,6 +349,7 @@ class TestDunningNoticePdf(DunningTestCommon):
             if is_wkhtmltopdf_patched():
                 self.skipTest(f"{debian} is a build of patched Qt, not Debian's")
             wizard.action_send()
+            self._run_queue(force_report_rendering=True)  # a Print run renders in the background
         calls = [(call.args[1], call.args[2]) for call in engine.call_args_list]
         self.assertEqual([len(bodies) for bodies, _kwargs in calls], [1, 1, 1], "one call per notice")
         self._assert_own_letterheads(wizard.notice_ids, letterheads, calls, with_footer=False)
@@ -423,6 +451,7 @@ class TestDunningNoticePdf(DunningTestCommon):
             patch.object(DunningNotice, "_render_pdf_alone", side_effect=AssertionError("rendered alone")),
         ):
             wizard.action_send()
+            self._run_queue(force_report_rendering=True)  # a Print run renders in the background
         self.assertEqual(set(wizard.notice_ids.mapped("state")), {"done"})
         self.assertGreater(len(wizard.notice_ids), 3)
         notice_pool = executors[0]  # the invoice PDFs render at once in a test: no thread

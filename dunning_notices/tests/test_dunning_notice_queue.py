@@ -75,15 +75,18 @@ class TestQueueConcurrency(BaseCommon):
             return partners.ids, notices.ids
 
     def _dunning_message_count(self, cr, partner_ids):
-        """Dunning messages on these customers, as another connection sees them."""
+        """Dunning messages on these customers' notices, as another connection sees them."""
         cr.execute(
-            "SELECT count(*) FROM mail_message WHERE model = 'res.partner' AND res_id = ANY(%s) AND subtype_id = %s",
+            "SELECT count(*) FROM mail_message m"
+            " JOIN dunning_notice n ON m.model = 'dunning.notice' AND m.res_id = n.id"
+            " WHERE n.partner_id = ANY(%s) AND m.subtype_id = %s",
             [partner_ids, self.env.ref("dunning_notices.mt_dunning_notice").id],
         )
         return cr.fetchone()[0]
 
     def _cleanup(self, partner_ids, notice_ids):
         with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+            cr.execute("DELETE FROM mail_message WHERE model = 'dunning.notice' AND res_id = ANY(%s)", [notice_ids])
             cr.execute("DELETE FROM dunning_notice WHERE id = ANY(%s)", [notice_ids])
             cr.execute("DELETE FROM mail_message WHERE model = 'res.partner' AND res_id = ANY(%s)", [partner_ids])
             env = self._committed_env(cr)
@@ -115,15 +118,16 @@ class TestQueueConcurrency(BaseCommon):
                 notices = self._committed_env(cr)["dunning.notice"].browse(notice_ids)
                 self.assertEqual(set(notices.mapped("state")), {"done"})
                 cr.execute(
-                    "SELECT res_id, count(*) FROM mail_message WHERE model = 'res.partner' AND res_id = ANY(%s)"
-                    " AND subtype_id = %s GROUP BY res_id",
+                    "SELECT n.partner_id, count(*) FROM mail_message m"
+                    " JOIN dunning_notice n ON m.model = 'dunning.notice' AND m.res_id = n.id"
+                    " WHERE n.partner_id = ANY(%s) AND m.subtype_id = %s GROUP BY n.partner_id",
                     [partner_ids, self.env.ref("dunning_notices.mt_dunning_notice").id],
                 )
                 self.assertEqual(dict(cr.fetchall()), dict.fromkeys(partner_ids, 1), "one message per customer")
                 cr.execute(
                     "SELECT count(*) FROM mail_mail m JOIN mail_message msg ON msg.id = m.mail_message_id"
-                    " WHERE msg.model = 'res.partner' AND msg.res_id = ANY(%s)",
-                    [partner_ids],
+                    " WHERE msg.model = 'dunning.notice' AND msg.res_id = ANY(%s)",
+                    [notice_ids],
                 )
                 self.assertEqual(cr.fetchone()[0], 6, "one email per notice")
         finally:

@@ -34,7 +34,9 @@ class TestDunningRun(DunningTestCommon):
         return self._apply(self._wizard_form(user=self.accountant, **values))
 
     def _notice_sequence_next(self):
-        return self.env.ref("dunning_notices.seq_dunning_notice")._get_current_sequence(AS_OF).number_next_actual
+        # the next number of the company's notices, read without taking it
+        sequence = self.env["dunning.notice"]._get_notice_sequence(self.company)
+        return sequence._get_current_sequence(AS_OF).number_next_actual
 
     def test_a_run_per_send_with_its_counts_and_reasons(self):
         self.beta.dunning_hold = True
@@ -42,6 +44,7 @@ class TestDunningRun(DunningTestCommon):
         self.assertEqual(self._line(wizard, self.beta).exclusion_reason, "on_hold")
         with freeze_time(AS_OF), self.mock_mail_gateway():
             wizard.action_send()
+            self._run_queue()  # the PDFs render in the background
         run = wizard.notice_ids.run_id
         self.assertEqual(len(run), 1)
         self.assertEqual(run.state, "sent")
@@ -107,6 +110,7 @@ class TestDunningRun(DunningTestCommon):
         carol.action_review_leave_out()
         with freeze_time(AS_OF), self.mock_mail_gateway():
             run.with_user(self.accountant).action_send()
+            self._run_queue()
         self.assertEqual(run.state, "sent")
         self.assertEqual(carol.state, "cancel")
         self.assertEqual(carol.name, "/")
@@ -242,6 +246,7 @@ class TestDunningAutoRun(DunningTestCommon):
         with freeze_time(AS_OF), self.mock_mail_gateway():
             self.env["dunning.level"]._cron_auto_run()
             self.env["dunning.level"]._cron_auto_run()
+            self._run_queue()  # its letters and PDFs: the queue, as for a user's run
         runs = self.env["dunning.run"].search([("level_id", "=", self.level_early.id)])
         self.assertEqual(len(runs), 1)
         self.assertTrue(runs.automatic)
@@ -280,6 +285,7 @@ class TestDunningAutoRun(DunningTestCommon):
         self.assertEqual(run.activity_ids.summary, f"2 dunning notices to review ({self.level_early.name})")
         with freeze_time(AS_OF), self.mock_mail_gateway():
             run.with_user(self.accountant).action_send()
+            self._run_queue()
         self.assertEqual(len(self._new_mails), 1)
         self.assertFalse(run.activity_ids, "the review is done")
 

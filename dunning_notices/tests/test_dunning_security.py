@@ -186,9 +186,9 @@ class TestDunningTrust(DunningTestCommon):
         self.assertNotIn(b"forged", content)
 
     def test_other_company_cannot_open_the_pdf_in_a_shared_customer_chatter(self):
-        """On a customer shared between companies the message links the notice's own PDF, which the
-        other company cannot open; a customer of the notice's company gets a copy that whoever sees the
-        customer opens."""
+        """The notice's message and PDF are the notice's own, whether the customer belongs to the notice's
+        company or is shared: only the notice's company opens them; the customer's chatter logs the
+        notice without its PDF."""
         self.beta.company_id = self.company
         other_user = new_test_user(
             self.env,
@@ -205,19 +205,19 @@ class TestDunningTrust(DunningTestCommon):
             company_ids=[Command.set(self.company.ids)],
         )
         wizard, _action = self._send()
-        alpha = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
-        beta = wizard.notice_ids.filtered(lambda n: n.partner_id == self.beta)
-        shared_pdf = alpha.message_id.attachment_ids
-        self.assertEqual(shared_pdf, alpha.pdf_attachment_id)
-        with self.assertRaises(AccessError):
-            shared_pdf.with_user(other_user).read(["raw"])
-        self.assertTrue(shared_pdf.with_user(self.accountant).read(["raw"]))
-        copy = beta.message_id.attachment_ids
-        self.assertEqual((copy.res_model, copy.res_id), ("res.partner", self.beta.id))
-        self.assertEqual(copy.raw, beta.pdf_attachment_id.raw)
-        self.assertTrue(copy.with_user(employee).read(["raw"]))
-        with self.assertRaises(AccessError):
-            copy.with_user(other_user).read(["raw"])
+        for notice in wizard.notice_ids:
+            pdf = notice.message_id.attachment_ids
+            self.assertEqual(pdf, notice.pdf_attachment_id)
+            self.assertEqual((pdf.res_model, pdf.res_id), ("dunning.notice", notice.id))
+            self.assertTrue(pdf.with_user(self.accountant).read(["raw"]))
+            for user in (other_user, employee):
+                with self.assertRaises(AccessError):
+                    pdf.with_user(user).read(["raw"])
+            log = self.env["mail.message"].search(
+                [("model", "=", "res.partner"), ("res_id", "=", notice.partner_id.id), ("body", "ilike", notice.name)]
+            )
+            self.assertEqual(len(log), 1)
+            self.assertFalse(log.attachment_ids)
 
     def test_a_sent_run_cannot_be_reset_and_sent_again(self):
         wizard, _action = self._send(user=self.accountant)
@@ -396,8 +396,8 @@ class TestDunningTrust(DunningTestCommon):
         form = self._wizard_form()
         for partner in partners:
             form.partner_ids.add(partner)
-        with patch("odoo.addons.dunning_notices.models.dunning_notice.SYNC_PROCESS_LIMIT", 0):
-            wizard, _action = self._send(form=form)
+        with patch("odoo.addons.dunning_notices.models.dunning_notice_dispatch.SYNC_PROCESS_LIMIT", 0):
+            wizard, _action = self._send(form=form, run_queue=False)
         return wizard.notice_ids
 
     @mute_logger("odoo.addons.dunning_notices.models.dunning_notice")
@@ -558,7 +558,7 @@ class TestDunningAccessMatrix(DunningTestCommon):
         partners = self.env["res.partner"].create([{"name": f"Q{i}", "email": f"q{i}@example.com"} for i in range(21)])
         for partner in partners:
             self._invoice(partner, date(2026, 6, 1), 10, due=date(2026, 6, 2))
-        wizard, _action = self._send()
+        wizard, _action = self._send(run_queue=False)
         queued = wizard.notice_ids.filtered(lambda n: n.state == "queued")[:1]
         self.assertTrue(queued)
         with self.assertRaisesRegex(UserError, "Only processed notices can be printed"):

@@ -39,11 +39,12 @@ class TestDunningHistory(DunningTestCommon):
         action = self.alpha_billing.action_view_dunning_notices()
         self.assertEqual(self.env["dunning.notice"].search(action["domain"]), first | second)
         self.assertEqual(action["res_model"], "dunning.notice")
-        # the chatter of the customer shows each notice with its PDF
-        subtype = self.env.ref("dunning_notices.mt_dunning_notice")
-        messages = self.alpha.message_ids.filtered(lambda m: m.subtype_id == subtype)
-        self.assertEqual(messages, (first | second).message_id)
-        self.assertTrue(all(message.attachment_ids for message in messages))
+        # the chatter of the customer logs each notice, with a link to it (its email and PDF are on it)
+        for notice in first | second:
+            log = self.alpha.message_ids.filtered(lambda m, n=notice: f'data-oe-id="{n.id}"' in (m.body or ""))
+            self.assertEqual(len(log), 1)
+            self.assertFalse(log.attachment_ids)
+            self.assertTrue(notice.message_id.attachment_ids)
 
     def test_invoice_dunning_fields_after_one_and_two_notices(self):
         self.assertEqual(self.alpha_inv.dunning_count, 0)
@@ -97,7 +98,7 @@ class TestDunningHistory(DunningTestCommon):
         self.assertEqual(failed, notice)
 
     def test_plain_internal_user_sees_chatter_not_notices(self):
-        # a customer of the company (on a shared one, only the notice's company opens the PDF: test_dunning_security)
+        # even on a customer of the company: the notice, its email and its PDF are the accountants'
         self.alpha.company_id = self.company
         notice = self._send_to(self.level_early, self.alpha)
         employee = new_test_user(
@@ -111,10 +112,15 @@ class TestDunningHistory(DunningTestCommon):
             notice.with_user(employee).read(["name"])
         with self.assertRaises(AccessError):
             self.env["dunning.notice"].with_user(employee).search([])
-        message = self.alpha.with_user(employee).message_ids.filtered(lambda m: m == notice.message_id)
-        self.assertEqual(message.subject, notice.message_id.subject)
-        # the PDF in the chatter belongs to the customer: the employee can open it
-        self.assertTrue(message.attachment_ids.with_user(employee).raw)
+        messages = self.alpha.with_user(employee).message_ids
+        self.assertNotIn(notice.message_id, messages)
+        log = messages.filtered(lambda m: notice.name in (m.body or ""))
+        self.assertEqual(len(log), 1, "the customer's chatter logs the notice")
+        self.assertNotIn("500", log.body)
+        with self.assertRaises(AccessError):
+            notice.message_id.with_user(employee).read(["body"])
+        with self.assertRaises(AccessError):
+            notice.pdf_attachment_id.with_user(employee).read(["raw"])
 
     def test_accountant_reads_notices_of_own_company_only(self):
         notice = self._send_to(self.level_early, self.alpha)

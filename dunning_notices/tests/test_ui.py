@@ -49,6 +49,7 @@ class TestUi(DunningTestCommon, HttpCase):
                 "dunning_notices_send_tour",
                 login=self.env.user.login,
             )
+            self._run_queue()  # their PDFs render in the background
         notices = self.env["dunning.notice"].search([("company_id", "=", self.company.id)])
         # Beta's email and Dan's print were unticked in the browser
         self.assertEqual(notices.partner_id, self.alpha | self.carol)
@@ -74,12 +75,15 @@ class TestUi(DunningTestCommon, HttpCase):
                 "dunning_notices_review_tour",
                 login=self.env.user.login,
             )
-        run = self.env["dunning.run"].search([("company_id", "=", self.company.id)])
+            run = self.env["dunning.run"].search([("company_id", "=", self.company.id)])
+            self.assertEqual(set(run.notice_ids.mapped("state")), {"queued"}, "left to the background")
+            self._run_queue()
         self.assertEqual(len(run), 1)
         self.assertEqual(run.state, "sent")
         self.assertEqual(run.notice_ids.partner_id, self.alpha | self.carol | self.dan)
         self.assertEqual(set(run.notice_ids.mapped("state")), {"done"})
         dan = run.notice_ids.filtered(lambda n: n.partner_id == self.dan)
+        self.assertEqual(run.action_download_letters()["context"]["active_ids"], dan.ids, "the run's letter")
         self.assertTrue(dan.to_print and not dan.to_email, "Email all prints for a customer without address")
         mails = self.env["mail.mail"].search([("mail_message_id", "in", run.notice_ids.message_id.ids)])
         self.assertEqual(mails.recipient_ids, self.alpha_billing | self.carol)

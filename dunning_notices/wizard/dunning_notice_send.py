@@ -46,12 +46,14 @@ class DunningNoticeSend(models.TransientModel):
         "res.users",
         string="Sender",
         required=True,
-        domain="[('share', '=', False)]",
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
         default=lambda self: self._default_sender_user_id(),
     )
-    sender_name = fields.Char(compute="_compute_sender", store=True, readonly=False)
-    sender_email = fields.Char(compute="_compute_sender", store=True, readonly=False)
-    sender_phone = fields.Char(compute="_compute_sender", store=True, readonly=False)
+    # the sender's name and address are the sender user's: never typed (a notice never speaks for
+    # someone else, see dunning.notice._check_sender)
+    sender_name = fields.Char(compute="_compute_sender")
+    sender_email = fields.Char(compute="_compute_sender")
+    sender_phone = fields.Char(compute="_compute_sender_phone", store=True, readonly=False)
 
     # As-of date and aging
     date_mode = fields.Selection(
@@ -140,7 +142,13 @@ class DunningNoticeSend(models.TransientModel):
     def _compute_sender(self):
         for wizard in self:
             user = wizard.sender_user_id
-            wizard.sender_name, wizard.sender_email = user.name, user.email
+            wizard.sender_name = user.name
+            wizard.sender_email = user.email
+
+    @api.depends("sender_user_id")
+    def _compute_sender_phone(self):
+        for wizard in self:
+            user = wizard.sender_user_id
             wizard.sender_phone = user.phone or partner_mobile(user) or wizard.company_id.phone
 
     @api.depends("date_mode")
@@ -269,7 +277,9 @@ class DunningNoticeSend(models.TransientModel):
             domain.append(("is_company", "=", self.customer_type == "company"))
         if self.category_ids:
             domain.append(("category_id", "in", self.category_ids.ids))
-        if picked := self.with_context(active_test=False).partner_ids:
+        # as the server: every customer picked restricts the run, readable or not (_get_picked_partners
+        # refuses the unreadable ones)
+        if picked := self.sudo().with_context(active_test=False).partner_ids:
             domain.append(("id", "in", picked.commercial_partner_id.ids))
         return domain
 
@@ -277,7 +287,9 @@ class DunningNoticeSend(models.TransientModel):
         """The customers picked explicitly, archived ones included (they may still owe money). A picked
         customer that cannot be used is refused: the filter never silently widens to every customer."""
         self.ensure_one()
-        picked = self.with_context(active_test=False).partner_ids
+        # read as the server: the user's own read of the many2many silently drops the customers they
+        # may not read, and the run would then widen to every customer
+        picked = self.sudo().with_context(active_test=False).partner_ids.with_env(self.env)
         if picked._filtered_access("read") != picked:
             raise UserError(self.env._("Some of the chosen customers belong to a company you cannot access."))
         elsewhere = picked.commercial_partner_id.filtered(lambda p: p.company_id and p.company_id != self.company_id)
@@ -532,8 +544,8 @@ class DunningNoticeSend(models.TransientModel):
             "level_id": self.level_id.id,
             "credit_handling": self.applied_credit_handling or self.level_id.credit_handling,
             "sender_user_id": self.sender_user_id.id,
-            "sender_name": self.sender_name,
-            "sender_email": self.sender_email,
+            "sender_name": self.sender_user_id.name,
+            "sender_email": self.sender_user_id.email,
             "sender_phone": self.sender_phone,
             "as_of_date": self.as_of_date,
             "date_basis": self.date_basis,

@@ -3,9 +3,18 @@ import json
 from odoo import Command, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, email_normalize
+from odoo.tools.mail import single_email_re
 
+from ..models.dunning_common import amounts_by_currency, delivered_domain
 from ..models.dunning_level import EXCLUSION_REASONS
 from ..models.dunning_notice import format_amounts_by_currency
+
+
+def is_valid_email(email):
+    """Odoo's normalisation of ``email`` has a local part and a domain ("<script>@x.com" normalises to
+    "@x.com", which mail would send to)."""
+    normalized = email_normalize(email)
+    return bool(normalized and single_email_re.match(normalized))
 
 
 class DunningNoticeSendLine(models.TransientModel):
@@ -113,12 +122,12 @@ class DunningNoticeSendLine(models.TransientModel):
 
     @api.depends("partner_id", "company_id")
     def _compute_last_notice(self):
-        """The last notice sent to each customer, any level: one search for the lines shown."""
+        """The last notice delivered to each customer, any level: one search for the lines shown."""
         last = {}
         partners = self.partner_id
         if partners:
             for notice in self.env["dunning.notice"].search_fetch(
-                [("partner_id", "in", partners.ids), ("company_id", "in", self.company_id.ids), ("state", "=", "done")],
+                [("partner_id", "in", partners.ids), ("company_id", "in", self.company_id.ids), *delivered_domain()],
                 ["partner_id", "company_id", "name", "level_id", "date_sent"],
                 order="date_sent desc, id desc",
             ):
@@ -191,7 +200,9 @@ class DunningNoticeSendLine(models.TransientModel):
                 days=self.max_days_overdue,
             )
         if reason == "on_hold":
-            partner = self.partner_id.commercial_partner_id.sudo()
+            # the hold the selection read: that of the level's company
+            company = self.level_id.company_id or self.company_id
+            partner = self.partner_id.commercial_partner_id.sudo().with_company(company)
             until = partner.dunning_hold_until
             return self.env._(
                 "On dunning hold %(until)s: %(reason)s",
@@ -314,14 +325,10 @@ class DunningNoticeSendLine(models.TransientModel):
         company_currency = wizard.company_id.currency_id
         handling = wizard.applied_credit_handling or level.credit_handling
         ticked = self.overdue_item_ids.filtered("selected")
-        overdue, open_credits = {}, {}
-        for bucket, items, sign in ((overdue, ticked, 1), (open_credits, self.credit_item_ids, -1)):
-            for item in items:
-                due, due_company = bucket.get(item.currency_id, (0.0, 0.0))
-                bucket[item.currency_id] = (
-                    due + sign * item.amount_residual_currency,
-                    due_company + sign * item.amount_residual,
-                )
+        overdue, open_credits = amounts_by_currency(
+            (item.is_credit, item.currency_id, item.amount_residual_currency, item.amount_residual)
+            for item in ticked | self.credit_item_ids
+        )
         foreign = set(overdue) - {company_currency}
         rates = level._get_rates(foreign, wizard.as_of_date) if foreign else {}
         net = level._net_amounts(overdue, open_credits, rates, handling, company_currency)
@@ -385,10 +392,16 @@ class DunningNoticeSendLine(models.TransientModel):
             item.selected = item.move_line_id.id in chosen
         return self.wizard_id._reopen()
 
-    @api.constrains("extra_emails")
+    @api.constrains("extra_emails", "to_email")
     def _check_extra_emails(self):
+        """Checked as they are typed: each address valid by Odoo's own normalisation (a local part and a
+        domain), at most the company's bound, and only by a user who may create the contacts Send makes
+        of unknown addresses."""
         for line in self:
-            invalid = [email for email in line._split_extra_emails() if not email_normalize(email)]
+            emails = line._split_extra_emails()
+            if not emails:
+                continue
+            invalid = [email for email in emails if not is_valid_email(email)]
             if invalid:
                 raise ValidationError(
                     self.env._(
@@ -397,6 +410,27 @@ class DunningNoticeSendLine(models.TransientModel):
                         emails=", ".join(invalid),
                     )
                 )
+            limit = line.wizard_id.company_id.dunning_max_extra_emails
+            if len(emails) > limit:
+                raise ValidationError(
+                    self.env._(
+                        "%(customer)s: %(count)s additional emails, at most %(limit)s are accepted per customer.",
+                        customer=line.partner_id.display_name,
+                        count=len(emails),
+                        limit=limit,
+                    )
+                )
+            if line.to_email and not self.env["res.partner"].has_access("create"):
+                normalized = {email_normalize(email) for email in emails}
+                known = self.env["res.partner"].search_fetch([("email_normalized", "in", list(normalized))], ["email"])
+                if normalized - set(known.mapped("email_normalized")):
+                    raise ValidationError(
+                        self.env._(
+                            "%(customer)s: you may not create contacts, so only the addresses of existing "
+                            "contacts can be added.",
+                            customer=line.partner_id.display_name,
+                        )
+                    )
 
     def _split_extra_emails(self):
         self.ensure_one()

@@ -47,9 +47,15 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         return self.env["mail.mail"].search([("mail_message_id", "in", notices.message_id.ids)])
 
     def _dunning_messages(self):
-        """The messages posted on the customers since the test began (email or printed note)."""
+        """The notices' messages posted since the test began (email or printed note)."""
+        notices = self.env["dunning.notice"].search([("partner_id", "in", self.partners.ids)])
         return self.env["mail.message"].search(
-            [("model", "=", "res.partner"), ("res_id", "in", self.partners.ids), ("id", ">", self.last_message_id)]
+            [
+                ("model", "=", "dunning.notice"),
+                ("res_id", "in", notices.ids),
+                ("id", ">", self.last_message_id),
+                ("message_type", "!=", "notification"),
+            ]
         )
 
     def _processing_result(self, notices):
@@ -77,7 +83,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
                 ),
                 "message": (
                     notice.message_id.model,
-                    notice.message_id.res_id,
+                    notice.message_id.res_id == notice.id,
                     notice.message_id.subtype_id.id,
                     notice.message_id.author_id.id,
                     blank(notice, notice.message_id.subject),
@@ -91,7 +97,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
 
     def _send_trapped(self):
         with trap_jobs() as trap:
-            wizard, action = self._send()
+            wizard, action = self._send(run_queue=False)
         return wizard.notice_ids, action, trap
 
     def test_send_enqueues_jobs_of_ten_in_the_dunning_channel(self):
@@ -99,7 +105,11 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         notices, action, trap = self._send_trapped()
         self.assertEqual(len(notices), 25)
         self.assertEqual(set(notices.mapped("state")), {"queued"})
-        self.assertEqual(action["params"]["message"], "25 notices queued: they are being sent in the background.")
+        self.assertEqual(
+            action["params"]["message"],
+            f"25 notices queued: they are being sent in the background. The letters to print (1) are being "
+            f"prepared: download them from run {notices.run_id.name} (Download Letters) once they are ready.",
+        )
         trap.assert_jobs_count(3)
         jobs = trap.enqueued_jobs
         self.assertEqual({job.method_name for job in jobs}, {"_job_process_notices"})
@@ -121,7 +131,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         with patch_server_wide_modules(["base", "web"]):  # the bridge off: the cron
             try:
                 with self.env.cr.savepoint():
-                    _wizard, _action = self._send()
+                    _wizard, _action = self._send(run_queue=False)
                     notices = _wizard.notice_ids
                     self.assertEqual(len(notices), 25)
                     with self.mock_mail_gateway():
@@ -141,7 +151,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         by_jobs = self._processing_result(notices)
         self.assertEqual(set(notices.mapped("state")), {"done"})
         self.assertEqual(len(self._notice_mails(notices)), 24, "an email per notice but the printed one")
-        self.assertEqual(len(self._dunning_messages()), 25, "a chatter message per customer")
+        self.assertEqual(len(self._dunning_messages()), 25, "a message per notice")
         self.assertTrue(all(notices.pdf_attachment_id.mapped("raw")))
         for customer, result in by_cron.items():
             for key, value in result.items():
@@ -165,7 +175,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
     def test_enqueuing_the_same_notices_twice_makes_one_job(self):
         """Real jobs in the database (not trapped): queue_job finds the pending job of the same key."""
         with patch.object(type(self.env["dunning.notice"]), "_enqueue"):  # the send leaves them queued
-            wizard, _action = self._send()
+            wizard, _action = self._send(run_queue=False)
         notices = wizard.notice_ids
         jobs = self.env["queue.job"].sudo().search([("method_name", "=", "_job_process_notices")])
         notices._enqueue()
@@ -179,7 +189,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         """An accountant has no access to queue jobs: the send stores them all the same (queue_job writes
         them as superuser), each run later as that user, its notices as the superuser."""
         jobs = self.env["queue.job"].sudo().search([])
-        wizard, _action = self._send(user=self.accountant)
+        wizard, _action = self._send(user=self.accountant, run_queue=False)
         new_jobs = self.env["queue.job"].sudo().search([]) - jobs
         self.assertEqual(len(new_jobs), 3)
         self.assertEqual(new_jobs.user_id, self.accountant)
@@ -206,7 +216,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
 
     def test_the_cron_leaves_the_queue_to_live_jobs_then_takes_what_they_left(self):
         with patch.object(type(self.env["dunning.notice"]), "_enqueue"):
-            wizard, _action = self._send()
+            wizard, _action = self._send(run_queue=False)
         notices = wizard.notice_ids
         notices._enqueue()  # stored jobs, pending
         with self.mock_mail_gateway():
@@ -241,7 +251,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         """Installed but not loaded server-wide (no job runner there): the cron, as without the bridge."""
         triggers_before = self._cron_triggers()
         with patch_server_wide_modules(["base", "web"]), trap_jobs() as trap:
-            wizard, _action = self._send()
+            wizard, _action = self._send(run_queue=False)
         trap.assert_jobs_count(0)
         self.assertEqual(len(self._cron_triggers() - triggers_before), 1)
         self.assertEqual(set(wizard.notice_ids.mapped("state")), {"queued"})

@@ -259,6 +259,10 @@ registry.category("web_tour.tours").add("dunning_notices_review_tour", {
             content: "The run is sent",
             trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Sent')",
         },
+        {
+            content: "Dan's letter is prepared in the background, to download from the run",
+            trigger: ".o_form_view .alert-info:contains('letters are being prepared in the background')",
+        },
     ],
 });
 

@@ -1,0 +1,72 @@
+"""What several parts of the addon share, defined once (no model here: importable from anywhere)."""
+
+from datetime import date, timedelta
+
+# a notice delivered: processed, and its email neither failed nor bounced (printed notices count)
+UNDELIVERED_STATES = ("failed", "bounced")
+
+
+def delivered_domain(path=""):
+    """The one definition of a delivered notice, which the minimum interval, escalation, charges,
+    the customer's last notice and the invoice's last dunning all use: a domain on ``dunning.notice``,
+    or on a model reaching it through ``path`` (e.g. ``"notice_id."``)."""
+    return [(f"{path}state", "=", "done"), (f"{path}delivery_state", "not in", UNDELIVERED_STATES)]
+
+
+def days_overdue(as_of_date, due_date, invoice_date=False, date_basis="due_date"):
+    """The one definition of an item's days overdue at ``as_of_date``: counted from its due date, or
+    with the invoice-date aging basis from its invoice date (a journal entry has none: its due date;
+    never from later than the due date). The selection, the notices, their lines and the wizard's
+    items all count with it."""
+    reference = due_date
+    if date_basis == "invoice_date" and invoice_date:
+        reference = min(invoice_date, due_date) if due_date else invoice_date
+    return (as_of_date - reference).days
+
+
+def amounts_by_currency(entries):
+    """``(overdue, credits)``, each {currency: (amount in that currency, amount in company currency)},
+    credits positive, from ``entries`` [(is_credit, currency, residual in currency, residual in company
+    currency)] as journal items carry them (credits negative): what ``dunning.level._net_amounts``
+    weighs, however the caller found the items (grouped query, snapshot, ticked items)."""
+    overdue, open_credits = {}, {}
+    for is_credit, currency, amount, amount_company in entries:
+        bucket, sign = (open_credits, -1) if is_credit else (overdue, 1)
+        previous, previous_company = bucket.get(currency, (0.0, 0.0))
+        bucket[currency] = (previous + sign * amount, previous_company + sign * amount_company)
+    return overdue, open_credits
+
+
+def new_summary():
+    """A customer's summary as the selection builds it (see ``dunning.level._select_customers``)."""
+    return {
+        "move_line_ids": [],
+        "credit_move_line_ids": [],
+        "invoice_count": 0,
+        "invoice_names": set(),
+        "amount_overdue": 0.0,
+        "amount_credit": 0.0,
+        "amount_net": 0.0,
+        "amounts_due": [],
+        "overdue": {},
+        "credits": {},
+        "max_days_overdue": 0,
+        "blocked_count": 0,
+        "blocked_amount": 0.0,
+        "reason_notice_id": False,
+        "reason_detail": False,
+    }
+
+
+def join_details(details, limit=20):
+    """The first ``limit`` of ``details`` (sorted) in one text."""
+    details = sorted(details)
+    return "; ".join(details[:limit]) + ("; ..." if len(details) > limit else "")
+
+
+def days_before(day, days):
+    """``day`` minus ``days`` days, the earliest date rather than an overflow."""
+    try:
+        return day - timedelta(days=days)
+    except OverflowError:
+        return date.min
