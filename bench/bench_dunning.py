@@ -665,6 +665,17 @@ def run_wizard(env, level, partners=None):
     return wizard
 
 
+def forget_notices(env, partners):
+    """Set the earlier notices of ``partners`` aside (cancelled), so that a later stage of the bench
+    may send them a notice of the same level and date again: the rules refuse duplicates."""
+    env.flush_all()
+    env.cr.execute(
+        "UPDATE dunning_notice SET state = 'cancel' WHERE partner_id = ANY(%s) AND state != 'cancel'",
+        [partners.ids],
+    )
+    env.invalidate_all()
+
+
 def process_queue(env, batch_size):
     done = 0
     while True:
@@ -807,6 +818,7 @@ def main():
         if args.pdf_notices:
             level.attach_notice_pdf = True
             partners = wizard.line_ids.filtered("recipient_ids").partner_id[: args.pdf_notices]
+            forget_notices(env, partners)
             pdf_wizard = run_wizard(uenv, level, partners)
             pdf_wizard.line_ids.write({"to_email": True, "to_print": True})
             env.cr.commit()
@@ -849,6 +861,7 @@ def main():
         if args.invoice_notices:
             level.attach_notice_pdf = False
             partners = wizard.line_ids.filtered("recipient_ids").partner_id[-args.invoice_notices :]
+            forget_notices(env, partners)
             invoice_wizard = run_wizard(uenv, level, partners)
             invoice_wizard.write({"attach_invoices": True})
             invoice_wizard.line_ids.write({"to_email": True, "to_print": False})
