@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from odoo import models
 from odoo.tools import split_every
 
+from .dunning_common import positive_int_param
+
 _logger = logging.getLogger(__name__)
 
 # Notices printed by one call of the report engine (one wkhtmltopdf process). Each call also waits
@@ -61,17 +63,7 @@ class DunningNotice(models.Model):
         return self.to_print or (self.to_email and self._attaches_notice_pdf())
 
     def _get_pdf_notices_per_call(self):
-        value = self.env["ir.config_parameter"].sudo().get_param(PDF_NOTICES_PER_CALL_PARAM)
-        try:
-            return max(1, int(value)) if value else PDF_NOTICES_PER_CALL_DEFAULT
-        except ValueError:
-            _logger.warning(
-                "System parameter %s=%r is not a number; using %s",
-                PDF_NOTICES_PER_CALL_PARAM,
-                value,
-                PDF_NOTICES_PER_CALL_DEFAULT,
-            )
-            return PDF_NOTICES_PER_CALL_DEFAULT
+        return positive_int_param(self.env, PDF_NOTICES_PER_CALL_PARAM, PDF_NOTICES_PER_CALL_DEFAULT)
 
     @contextmanager
     def _pdf_rendering(self):

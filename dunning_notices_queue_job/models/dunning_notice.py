@@ -4,6 +4,7 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import split_every
 
 from odoo.addons.dunning_notices.compat import server_wide_modules
+from odoo.addons.dunning_notices.models.dunning_common import positive_int_param
 from odoo.addons.queue_job.job import identity_exact
 
 # Notices per job (system parameter): a job is one HTTP request on one worker, small enough to be
@@ -34,7 +35,7 @@ class DunningNotice(models.Model):
         # OVERRIDE: jobs of a few notices each, on every server's workers, instead of the cron's batches
         if not self._queue_job_enabled():
             return super()._enqueue()
-        size = self._get_positive_int_param(JOB_SIZE_PARAM, JOB_SIZE_DEFAULT)
+        size = positive_int_param(self.env, JOB_SIZE_PARAM, JOB_SIZE_DEFAULT)
         for chunk_ids in split_every(size, sorted(self.ids)):
             chunk = self.browse(chunk_ids)
             # the channel is the job function's (root.dunning, in the data): an administrator may move it.
