@@ -131,6 +131,8 @@ def seed(env, args):
     """A deterministic ledger; returns the accountant user."""
     from odoo import Command
 
+    from odoo.addons.dunning_notices.compat import groups_field
+
     rng = random.Random(args.seed)
     company = env.ref("base.main_company")
     company.email = company.email or "billing@bench.example.com"
@@ -179,7 +181,9 @@ def seed(env, args):
             "email": "accountant@bench.example.com",
             "company_id": company.id,
             "company_ids": [Command.set(company.ids)],
-            "groups_id": [Command.set([env.ref("base.group_user").id, env.ref("account.group_account_invoice").id])],
+            groups_field(env["res.users"]): [
+                Command.set([env.ref("base.group_user").id, env.ref("account.group_account_invoice").id])
+            ],
         }
     )
     moves = env["account.move"]
@@ -661,6 +665,17 @@ def run_wizard(env, level, partners=None):
     return wizard
 
 
+def forget_notices(env, partners):
+    """Set the earlier notices of ``partners`` aside (cancelled), so that a later stage of the bench
+    may send them a notice of the same level and date again: the rules refuse duplicates."""
+    env.flush_all()
+    env.cr.execute(
+        "UPDATE dunning_notice SET state = 'cancel' WHERE partner_id = ANY(%s) AND state != 'cancel'",
+        [partners.ids],
+    )
+    env.invalidate_all()
+
+
 def process_queue(env, batch_size):
     done = 0
     while True:
@@ -673,7 +688,12 @@ def process_queue(env, batch_size):
 
 def main():
     args = parse_args()
+    # each submodule by name: 19.0's "odoo" is a namespace package, whose submodules are not its attributes
     import odoo
+    import odoo.http
+    import odoo.modules.registry
+    import odoo.service.server
+    import odoo.tools
     from odoo import api
 
     from odoo.addons.base.models.ir_actions_report import IrActionsReport
@@ -798,6 +818,7 @@ def main():
         if args.pdf_notices:
             level.attach_notice_pdf = True
             partners = wizard.line_ids.filtered("recipient_ids").partner_id[: args.pdf_notices]
+            forget_notices(env, partners)
             pdf_wizard = run_wizard(uenv, level, partners)
             pdf_wizard.line_ids.write({"to_email": True, "to_print": True})
             env.cr.commit()
@@ -840,6 +861,7 @@ def main():
         if args.invoice_notices:
             level.attach_notice_pdf = False
             partners = wizard.line_ids.filtered("recipient_ids").partner_id[-args.invoice_notices :]
+            forget_notices(env, partners)
             invoice_wizard = run_wizard(uenv, level, partners)
             invoice_wizard.write({"attach_invoices": True})
             invoice_wizard.line_ids.write({"to_email": True, "to_print": False})

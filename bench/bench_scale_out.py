@@ -244,6 +244,8 @@ def seed(env, count):
     """``count`` customers with an email and one invoice overdue at the as-of date; the accountant; the level."""
     from odoo import Command
 
+    from odoo.addons.dunning_notices.compat import groups_field
+
     company = env.ref("base.main_company")
     company.email = company.email or "billing@bench.example.com"
     have = int(env["ir.config_parameter"].get_param(SEEDED_MARKER) or 0)
@@ -278,7 +280,7 @@ def seed(env, count):
                 "name": "Scale Accountant",
                 "login": "scale_accountant",
                 "email": "scale.accountant@bench.example.com",
-                "groups_id": [Command.set([env.ref("account.group_account_invoice").id])],
+                groups_field(env["res.users"]): [Command.set([env.ref("account.group_account_invoice").id])],
                 "company_id": company.id,
                 "company_ids": [Command.set(company.ids)],
             }
@@ -315,6 +317,9 @@ def reset(env):
 def run_scenario(name, args, registry, odoo):
     from odoo import api
 
+    from odoo.addons.dunning_notices.compat import patch_server_wide_modules, server_wide_modules
+
+    bridge_on = None  # queue_job server-wide in this process, for the scenarios of the bridge
     proxy_port, port_a, port_b = args.port, args.port + 1, args.port + 2
     two = name in ("two", "kill")
     with registry.cursor() as cr:
@@ -366,7 +371,8 @@ def run_scenario(name, args, registry, odoo):
             # this process sends as a server with queue_job loaded server-wide would: the bridge is on
             # (off for the cron: the send triggers the cron, which the server's cron worker runs)
             if name != "cron":
-                odoo.conf.server_wide_modules = [*odoo.conf.server_wide_modules, "queue_job"]
+                bridge_on = patch_server_wide_modules([*server_wide_modules(), "queue_job"])
+                bridge_on.start()
             t_send = time.perf_counter()
             wizard.action_send()
             cr.commit()  # pylint: disable=invalid-commit
@@ -416,7 +422,8 @@ def run_scenario(name, args, registry, odoo):
             server.stop()
         if proxy:
             proxy.close()
-        odoo.conf.server_wide_modules = [m for m in odoo.conf.server_wide_modules if m != "queue_job"]
+        if bridge_on:
+            bridge_on.stop()
 
 
 def collect(name, args, registry, odoo, notice_ids, message_floor, servers, wall, killed):
@@ -495,7 +502,10 @@ def collect(name, args, registry, odoo, notice_ids, message_floor, servers, wall
 
 def main():
     args = parse_args()
+    # each submodule by name: 19.0's "odoo" is a namespace package, whose submodules are not its attributes
     import odoo
+    import odoo.modules.registry
+    import odoo.tools
 
     os.makedirs(OUT, exist_ok=True)
     odoo.tools.config.parse_config(["-c", args.config, "--log-level=warn", "--workers=0"])

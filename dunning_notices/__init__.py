@@ -1,3 +1,4 @@
+from . import compat
 from . import controllers
 from . import models
 from . import report
@@ -5,6 +6,10 @@ from . import wizard
 
 
 def _post_init_hook(env):
+    # The customers' Action menu entry is for billing users: set here, as its field is named per series.
+    compat.add_groups(
+        env.ref("dunning_notices.res_partner_action_dunning_notice_send"), env.ref("account.group_account_invoice")
+    )
     # The default levels, interest presets and the notice sequence are data of the main company: give every
     # other existing company its own copy.
     companies = env["res.company"].search([])

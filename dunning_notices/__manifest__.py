@@ -1,6 +1,6 @@
 {
     "name": "Dunning Notices",
-    "version": "18.0.1.3.0",
+    "version": "1.3.0",
     "category": "Accounting/Accounting",
     "summary": "Send dunning notices (payment reminders) to customers with overdue invoices",
     "author": "Dunning Notices Contributors",

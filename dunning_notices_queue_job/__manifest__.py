@@ -1,6 +1,6 @@
 {
     "name": "Dunning Notices on Queue Jobs",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Accounting/Accounting",
     "summary": "Process the queued dunning notices as OCA queue jobs, spread over several Odoo servers",
     "author": "Dunning Notices Contributors",

@@ -8,6 +8,8 @@ from . import dunning_level_charges
 from . import dunning_interest_rate
 from . import dunning_interest_scheme
 from . import dunning_notice
+from . import dunning_notice_queue
+from . import dunning_notice_snapshot
 from . import dunning_notice_line
 from . import dunning_notice_numbering
 from . import res_partner

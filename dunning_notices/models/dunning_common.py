@@ -1,6 +1,9 @@
 """What several parts of the addon share, defined once (no model here: importable from anywhere)."""
 
+import logging
 from datetime import date, timedelta
+
+_logger = logging.getLogger(__name__)
 
 # a notice delivered: processed, and its email neither failed nor bounced (printed notices count)
 UNDELIVERED_STATES = ("failed", "bounced")
@@ -70,3 +73,13 @@ def days_before(day, days):
         return day - timedelta(days=days)
     except OverflowError:
         return date.min
+
+
+def positive_int_param(env, key, default):
+    """The system parameter ``key`` as a whole number of at least 1; ``default`` when unset or not a number."""
+    value = env["ir.config_parameter"].sudo().get_param(key)
+    try:
+        return max(1, int(value)) if value else default
+    except ValueError:
+        _logger.warning("System parameter %s=%r is not a number; using %s", key, value, default)
+        return default

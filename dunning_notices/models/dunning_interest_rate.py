@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..compat import Constraint
+
 
 class DunningInterestRate(models.Model):
     """A reference rate in force from a date until the next row of its code (the ECB main refinancing
@@ -13,9 +15,7 @@ class DunningInterestRate(models.Model):
     date_from = fields.Date(string="In Force From", required=True)
     rate = fields.Float(string="Rate (%)", required=True, digits=(16, 4))
 
-    _sql_constraints = [
-        ("code_date_uniq", "unique(code, date_from)", "A rate series has one rate per date."),
-    ]
+    _code_date_uniq = Constraint("unique(code, date_from)", "A rate series has one rate per date.")
 
     @api.depends("code", "date_from", "rate")
     def _compute_display_name(self):

@@ -4,6 +4,8 @@ from datetime import date, timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..compat import group_users
+
 # The legal presets shipped in data/dunning_interest_data.xml: records of the main company there; every other
 # company gets its own copy, ``dunning_notices.<company id>_<preset>`` (noupdate), as Odoo's account module
 # gives each company its own copy of a chart's taxes: each company's managers tune their margin alone.
@@ -162,7 +164,7 @@ class DunningInterestScheme(models.Model):
         fixing = _half_year_start(fields.Date.context_today(self))
         levels = self.env["dunning.level"].search([("interest_scheme_id.half_year_fixing", "=", True)])
         # the rates are shared and only the settings group writes them: one of its users of the company
-        admins = self.env.ref("base.group_system").users.filtered(lambda user: not user.share)
+        admins = group_users(self.env.ref("base.group_system")).filtered(lambda user: not user.share)
         for scheme in levels.interest_scheme_id.filtered(lambda scheme: scheme.reminded_fixing != fixing):
             admin = admins.filtered(lambda user, scheme=scheme: scheme.company_id in user.company_ids)[:1] or admins[:1]
             scheme.activity_schedule(

@@ -1,6 +1,8 @@
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
+from ..compat import Constraint
+
 # Bounds of a level's ranges: a century of days, and amounts no ledger reaches.
 MAX_DAYS_OVERDUE = 36500
 MAX_AMOUNT_OVERDUE = 10**12
@@ -120,18 +122,14 @@ class DunningLevel(models.Model):
     days_range_display = fields.Char(string="Days Overdue", compute="_compute_range_display")
     amount_range_display = fields.Char(string="Amount Overdue", compute="_compute_range_display")
 
-    _sql_constraints = [
-        (
-            "days_positive",
-            "CHECK(min_days_overdue >= 0 AND max_days_overdue >= 0)",
-            "The days overdue of a dunning level cannot be negative.",
-        ),
-        (
-            "amounts_positive",
-            "CHECK(min_amount_overdue >= 0 AND max_amount_overdue >= 0)",
-            "The amounts overdue of a dunning level cannot be negative.",
-        ),
-    ]
+    _days_positive = Constraint(
+        "CHECK(min_days_overdue >= 0 AND max_days_overdue >= 0)",
+        "The days overdue of a dunning level cannot be negative.",
+    )
+    _amounts_positive = Constraint(
+        "CHECK(min_amount_overdue >= 0 AND max_amount_overdue >= 0)",
+        "The amounts overdue of a dunning level cannot be negative.",
+    )
 
     # -------------------------------------------------------------------------
     # COMPUTE / CONSTRAINTS

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from odoo import Command, api, fields, models
 
+from ..compat import Constraint
 from .dunning_common import delivered_domain
 
 # The fixed compensation for recovery costs per late invoice (Directive 2011/7/EU art. 6, French D441-5)
@@ -55,9 +56,7 @@ class DunningNotice(models.Model):
         "account.move", string="Charge Invoice", readonly=True, copy=False, index="btree_not_null"
     )
 
-    _sql_constraints = [
-        ("charge_move_uniq", "unique(charge_move_id)", "A charge invoice belongs to one dunning notice."),
-    ]
+    _charge_move_uniq = Constraint("unique(charge_move_id)", "A charge invoice belongs to one dunning notice.")
 
     @api.depends("line_ids.amount_interest", "line_ids.amount_compensation", "amount_fee_fixed", "amount_net")
     def _compute_amount_charges(self):

@@ -10,6 +10,8 @@ from odoo.exceptions import UserError
 from odoo.tools import clean_context
 from odoo.tools.safe_eval import safe_eval
 
+from ..compat import message_record_name, resend_failed_emails
+
 _logger = logging.getLogger(__name__)
 
 DEFAULT_EMAIL_LAYOUT = "dunning_notices.mail_notification_dunning"
@@ -209,7 +211,7 @@ class DunningNotice(models.Model):
             email_from=values.get("email_from") or self._get_sender_email_from(),
             partner_ids=list(dict.fromkeys([*values.get("partner_ids", []), *self.recipient_ids.ids])),
             attachment_ids=[*attachment_ids, *invoices.ids],
-            record_name=self.name,
+            **message_record_name(self.env, self.name),
         )
         return self._get_notice_thread().message_post(**values)
 
@@ -279,17 +281,8 @@ class DunningNotice(models.Model):
                 )
             )
         for notice in failed:
-            # sudo: the message is on the customer, whose notifications only mail's own flows may write
-            wizard = (
-                self.env["mail.resend.message"]
-                .sudo()
-                .with_context(mail_message_to_resend=notice.message_id.id, mail_notify_force_send=False)
-                .create({})
-            )
             # the failed sendings only: an address that bounced would bounce again (it is to be printed)
-            wizard.partner_ids.filtered(
-                lambda line: line.notification_id.notification_status == "exception"
-            ).action_resend()
+            resend_failed_emails(notice.message_id)
         return True
 
     def _get_greeting_name(self):

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..compat import Constraint
+
 DATE_BASIS_SELECTION = [
     ("due_date", "Due Date"),
     ("invoice_date", "Invoice Date"),
@@ -41,13 +43,10 @@ class ResCompany(models.Model):
         help="The most additional email addresses a dunning run accepts for one customer.",
     )
 
-    _sql_constraints = [
-        (
-            "dunning_min_interval_days_positive",
-            "CHECK(dunning_min_interval_days >= 0)",
-            "The minimum number of days between dunning notices cannot be negative.",
-        ),
-    ]
+    _dunning_min_interval_days_positive = Constraint(
+        "CHECK(dunning_min_interval_days >= 0)",
+        "The minimum number of days between dunning notices cannot be negative.",
+    )
 
     @api.constrains("dunning_max_extra_emails")
     def _check_dunning_max_extra_emails(self):

@@ -19,6 +19,7 @@ from . import test_dunning_ui_details
 from . import test_dunning_charges
 from . import test_dunning_pay_link
 from . import test_dunning_effectiveness
+from . import test_upgrade
 from . import test_dunning_trust
 from . import test_dunning_routes
 from . import test_readme

@@ -141,7 +141,7 @@ class TestDunningDiscipline(DunningTestCommon):
         self.assertEqual(invoice.payment_state, "blocked")
         self._dispute(invoice, "Quality claim")
         self._pay(invoice, 300, date(2026, 6, 10))
-        self.assertNotEqual(invoice.payment_state, "blocked", "Odoo's block is recomputed away by the payment")
+        # Odoo 18.0 recomputes its block away on a payment (19.0 keeps it): the dispute holds on both
         self.assertTrue(invoice.dunning_blocked)
         line = self._line(self._apply_level(AS_OF), self.dan)
         self.assertEqual(line.exclusion_reason, "all_blocked")

@@ -1,10 +1,13 @@
 import importlib.util
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools.misc import file_path
+
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 
 from .common import AS_OF, DunningTestCommon
 
@@ -214,16 +217,19 @@ class TestDunningNoticeMail(DunningTestCommon):
         self.assertEqual(len(mails), 1)
         with self.assertRaisesRegex(UserError, "Only notices whose email failed"):
             notice.with_user(self.accountant).action_resend()
-        # the SMTP server refuses it, as mail records a failed sending
-        mails.write({"state": "exception", "failure_reason": "SMTP refused the recipient"})
-        mails._postprocess_sent_message(
-            success_pids=self.env["res.partner"], failure_reason="SMTP refused the recipient", failure_type="mail_smtp"
-        )
+        # the SMTP server refuses it: mail's own sending records the failure
+        refused = MailDeliveryException("SMTP refused the recipient")
+        with (
+            self.mock_mail_gateway(),
+            patch.object(type(self.env["ir.mail_server"]), "send_email", side_effect=refused),
+        ):
+            mails.send(raise_exception=False)
         self.assertEqual(notice.delivery_state, "failed")
         self.assertIn("SMTP refused", notice.notification_ids.failure_reason)
         with self.mock_mail_gateway():
             notice.with_user(self.accountant).action_resend()
-        self.assertEqual(len(self._mail_mails_of(notice.message_id)), 2, "one email more, for the same message")
+        # the same message emailed again (18.0: a new email; 19.0: the failed one retried)
+        self.assertIn("outgoing", self._mail_mails_of(notice.message_id).mapped("state"))
         self.assertIn(notice.delivery_state, ("outgoing", "sent"))
         self.assertEqual(self.env["dunning.notice"].search_count([("partner_id", "=", self.beta.id)]), 1)
         self.assertEqual(len(notice.message_ids.filtered(lambda m: m.subtype_id == notice.message_id.subtype_id)), 1)
@@ -298,6 +304,7 @@ class TestDunningNoticeMail(DunningTestCommon):
         template.update_field_translations("body_html", {"fr_FR": old_fr})
         other = self.env.ref("dunning_notices.mail_template_dunning_level_2")
         other.body_html = "<div><p>No table here</p></div>"
+        other_body = str(other.body_html)  # as the series' sanitizer keeps it
         spec = importlib.util.spec_from_file_location(
             "post_migrate", file_path("dunning_notices/migrations/18.0.1.2.0/post-migrate.py")
         )
@@ -311,7 +318,7 @@ class TestDunningNoticeMail(DunningTestCommon):
             self.assertNotIn("<table", body)
             for text in wording:
                 self.assertIn(text, body)
-        self.assertEqual(str(other.body_html), "<p>No table here</p>")
+        self.assertEqual(str(other.body_html), other_body)
         # twice changes nothing
         migration.migrate(self.env.cr, "18.0.1.1.0")
         self.assertEqual(template.body_html.count("dunning_notice_email_items"), 1)

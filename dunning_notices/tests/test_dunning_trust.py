@@ -5,7 +5,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import AS_OF, DunningTestCommon
 
@@ -227,13 +227,19 @@ class TestDunningTrustSecondPass(DunningTestCommon):
     def test_user_without_contact_creation_is_told_when_ticking_email(self):
         self.assertFalse(self.env["res.partner"].with_user(self.accountant).has_access("create"))
         wizard, line = self._line_form(user=self.accountant)
-        with (
-            self.assertRaisesRegex(ValidationError, "may not create contacts"),
-            Form(wizard) as wizard_form,
-            wizard_form.line_ids.edit(0) as line_form,
-        ):
-            line_form.to_email = True
-            line_form.extra_emails = "unknown.person@elsewhere.example.com"
+        # what the web client saves when the line's Email is ticked with an unknown address (the column is
+        # optional in the list: 19.0's Form leaves such a column out, so the save is written as the client does)
+        self.assertEqual(line.env.user, self.accountant)
+        with self.assertRaisesRegex(ValidationError, "may not create contacts"):
+            wizard.write(
+                {
+                    "line_ids": [
+                        Command.update(
+                            line.id, {"to_email": True, "extra_emails": "unknown.person@elsewhere.example.com"}
+                        )
+                    ]
+                }
+            )
         # an address of an existing contact needs no creation
         line.write({"to_email": True, "extra_emails": "ap@alpha.example.com"})
         self.assertEqual(line._split_extra_emails(), ["ap@alpha.example.com"])

@@ -6,8 +6,9 @@ from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.base.models.ir_mail_server import IrMailServer, MailDeliveryException
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 
+from ..compat import web_read_group
 from .common import DunningTestCommon
 
 
@@ -88,7 +89,7 @@ class TestDunningHistory(DunningTestCommon):
         mail = self.env["mail.mail"].search([("mail_message_id", "=", notice.message_id.id)])
         with (
             self.mock_mail_gateway(),
-            patch.object(IrMailServer, "send_email", side_effect=MailDeliveryException("refused")),
+            patch.object(type(self.env["ir.mail_server"]), "send_email", side_effect=MailDeliveryException("refused")),
         ):
             mail.send(raise_exception=False)
         self.assertEqual(mail.state, "exception")
@@ -149,9 +150,10 @@ class TestDunningHistory(DunningTestCommon):
             .get_views([(False, "list"), (False, "form"), (False, "search"), (False, "pivot"), (False, "graph")])
         )
         self.assertEqual(set(views["views"]), {"list", "form", "search", "pivot", "graph"})
-        groups = (
-            self.env["dunning.notice"]
-            .with_user(self.accountant)
-            .read_group([], ["amount_overdue:sum"], ["level_id", "create_date:month"], lazy=False)
+        groups = web_read_group(
+            self.env["dunning.notice"].with_user(self.accountant),
+            [],
+            ["level_id", "create_date:month"],
+            ["amount_overdue:sum"],
         )
-        self.assertEqual(groups[0]["amount_overdue"], 500)
+        self.assertEqual(groups[0]["amount_overdue:sum"], 500)

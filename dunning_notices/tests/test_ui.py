@@ -3,6 +3,7 @@ from datetime import date
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from ..compat import add_groups
 from .common import DunningTestCommon
 
 
@@ -13,7 +14,7 @@ class TestUi(DunningTestCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.groups_id |= cls.env.ref("base.group_system")
+        add_groups(cls.env.user, cls.env.ref("base.group_system"))
         # the common test data holds cash basis taxes, which the settings form refuses to hide
         cls.company.tax_exigibility = True
         cls.alpha_inv = cls._invoice(cls.alpha, date(2026, 6, 10), 500, due=date(2026, 6, 20))

@@ -8,6 +8,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date, mute_logger
 
+from ..compat import partner_mobile
 from ..models.dunning_level import CREDIT_HANDLING_SELECTION
 from ..models.dunning_run import format_customer_filters
 from ..models.res_company import DATE_BASIS_SELECTION
@@ -148,7 +149,7 @@ class DunningNoticeSend(models.TransientModel):
     def _compute_sender_phone(self):
         for wizard in self:
             user = wizard.sender_user_id
-            wizard.sender_phone = user.phone or user.mobile or wizard.company_id.phone
+            wizard.sender_phone = user.phone or partner_mobile(user) or wizard.company_id.phone
 
     @api.depends("date_mode")
     def _compute_as_of_date(self):

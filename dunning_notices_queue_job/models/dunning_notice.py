@@ -1,9 +1,10 @@
 from datetime import timedelta
 
-import odoo
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import split_every
 
+from odoo.addons.dunning_notices.compat import server_wide_modules
+from odoo.addons.dunning_notices.models.dunning_common import positive_int_param
 from odoo.addons.queue_job.job import identity_exact
 
 # Notices per job (system parameter): a job is one HTTP request on one worker, small enough to be
@@ -28,13 +29,13 @@ class DunningNotice(models.Model):
         what starts its job runner and serves its jobs. A database with the bridge installed but served
         without it (a server started with the default ``server_wide_modules``) keeps the cron: jobs
         would wait there for a runner that never comes."""
-        return "queue_job" in odoo.conf.server_wide_modules
+        return "queue_job" in server_wide_modules()
 
     def _enqueue(self):
         # OVERRIDE: jobs of a few notices each, on every server's workers, instead of the cron's batches
         if not self._queue_job_enabled():
             return super()._enqueue()
-        size = self._get_positive_int_param(JOB_SIZE_PARAM, JOB_SIZE_DEFAULT)
+        size = positive_int_param(self.env, JOB_SIZE_PARAM, JOB_SIZE_DEFAULT)
         for chunk_ids in split_every(size, sorted(self.ids)):
             chunk = self.browse(chunk_ids)
             # the channel is the job function's (root.dunning, in the data): an administrator may move it.

@@ -2,10 +2,10 @@ import re
 from datetime import date, timedelta
 from unittest.mock import patch
 
-import odoo
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.dunning_notices.compat import patch_server_wide_modules, server_wide_modules
 from odoo.addons.dunning_notices.models.dunning_notice_mail import DunningNotice as DunningNoticeMail
 from odoo.addons.dunning_notices.tests.common import DunningTestCommon
 from odoo.addons.queue_job.job import Job
@@ -34,7 +34,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
     def setUp(self):
         super().setUp()
         # the bridge is active where queue_job is loaded server-wide, as on a server that runs its jobs
-        patcher = patch.object(odoo.conf, "server_wide_modules", [*odoo.conf.server_wide_modules, "queue_job"])
+        patcher = patch_server_wide_modules([*server_wide_modules(), "queue_job"])
         patcher.start()
         self.addCleanup(patcher.stop)
         self.cron = self.env.ref("dunning_notices.ir_cron_dunning_notice_process")
@@ -128,7 +128,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
     def test_jobs_make_what_the_cron_makes(self):
         """The same data processed by the cron (then rolled back) and by the jobs: the same notices,
         PDFs, emails and chatter messages."""
-        with patch.object(odoo.conf, "server_wide_modules", ["base", "web"]):  # the bridge off: the cron
+        with patch_server_wide_modules(["base", "web"]):  # the bridge off: the cron
             try:
                 with self.env.cr.savepoint():
                     _wizard, _action = self._send(run_queue=False)
@@ -250,7 +250,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
     def test_without_queue_job_server_wide_the_cron_processes_the_queue(self):
         """Installed but not loaded server-wide (no job runner there): the cron, as without the bridge."""
         triggers_before = self._cron_triggers()
-        with patch.object(odoo.conf, "server_wide_modules", ["base", "web"]), trap_jobs() as trap:
+        with patch_server_wide_modules(["base", "web"]), trap_jobs() as trap:
             wizard, _action = self._send(run_queue=False)
         trap.assert_jobs_count(0)
         self.assertEqual(len(self._cron_triggers() - triggers_before), 1)

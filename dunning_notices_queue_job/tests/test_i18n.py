@@ -4,16 +4,16 @@ import polib
 
 from odoo.tests import tagged
 from odoo.tools.misc import file_path
-from odoo.tools.translate import trans_export
 
 from odoo.addons.base.tests.common import BaseCommon
+from odoo.addons.dunning_notices.compat import export_translations
 
 
 @tagged("post_install", "-at_install")
 class TestTranslations(BaseCommon):
     def test_pot_is_current_and_french_is_complete(self):
         buffer = io.BytesIO()
-        trans_export(False, ["dunning_notices_queue_job"], buffer, "po", self.env.cr)
+        export_translations(self.env, ["dunning_notices_queue_job"], buffer)
         exported = {entry.msgid for entry in polib.pofile(buffer.getvalue().decode())}
         pot = file_path("dunning_notices_queue_job/i18n/dunning_notices_queue_job.pot")
         self.assertEqual(exported - {entry.msgid for entry in polib.pofile(pot)}, set(), "export the .pot again")

@@ -4,7 +4,7 @@ overdue invoices looped over all the notice's lines and would now list credits a
 overdue lines in every language of those templates, keeping any wording the admin changed; drop the
 Reply-To they forced to the sender (Odoo routes replies to the catchall) and use the notice layout."""
 
-from odoo import SUPERUSER_ID, api
+from odoo import api
 from odoo.tools import SQL
 
 TEMPLATES = [f"dunning_notices.mail_template_dunning_level_{level}" for level in range(1, 5)]
@@ -12,7 +12,7 @@ OLD_REPLY_TO = "{{ object.sender_email_formatted or object.company_id.email_form
 
 
 def migrate(cr, version):
-    env = api.Environment(cr, SUPERUSER_ID, {})
+    env = api.Environment(cr, api.SUPERUSER_ID, {})
     ids = [template.id for xmlid in TEMPLATES if (template := env.ref(xmlid, raise_if_not_found=False))]
     if not ids:
         return

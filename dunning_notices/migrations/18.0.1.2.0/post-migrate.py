@@ -9,7 +9,7 @@ import re
 
 from psycopg2.extras import Json
 
-from odoo import SUPERUSER_ID, api
+from odoo import api
 from odoo.tools import SQL
 
 TEMPLATES = [f"dunning_notices.mail_template_dunning_level_{level}" for level in range(1, 5)]
@@ -33,7 +33,7 @@ def upgrade_body(body):
 
 
 def migrate(cr, version):
-    env = api.Environment(cr, SUPERUSER_ID, {})
+    env = api.Environment(cr, api.SUPERUSER_ID, {})
     ids = [template.id for xmlid in TEMPLATES if (template := env.ref(xmlid, raise_if_not_found=False))]
     if not ids:
         return

@@ -4,7 +4,7 @@ step gave it; each other company using it gets its own copy (for a preset, that 
 ``dunning_notices.<company id>_<preset>``, margins and translations kept), and its levels are moved to it.
 Then every company gets the presets it lacks, as a company created after the install would."""
 
-from odoo import SUPERUSER_ID, api
+from odoo import api
 
 
 def schemes_per_company(env):
@@ -16,4 +16,4 @@ def schemes_per_company(env):
 
 
 def migrate(cr, version):
-    schemes_per_company(api.Environment(cr, SUPERUSER_ID, {}))
+    schemes_per_company(api.Environment(cr, api.SUPERUSER_ID, {}))

@@ -70,6 +70,12 @@ registry.category("web_tour.tours").add("dunning_notices_send_tour", {
             run: "click",
         },
         {
+            content: "The date can be edited now",
+            // 19.0 shows an editable date as a button until it is focused, 18.0 as an input
+            trigger: ".modal div[name='as_of_date'] button.o_input, .modal div[name='as_of_date'] input:not([readonly])",
+            run: "click",
+        },
+        {
             content: "As of June 30, 2026",
             trigger: ".modal div[name='as_of_date'] input:not([readonly])",
             run: "edit 06/30/2026",
@@ -157,6 +163,12 @@ registry.category("web_tour.tours").add("dunning_notices_review_tour", {
         {
             content: "Step 1: choose a date",
             trigger: ".modal div[name='date_mode'] input[data-value='custom']",
+            run: "click",
+        },
+        {
+            content: "The date can be edited now",
+            // 19.0 shows an editable date as a button until it is focused, 18.0 as an input
+            trigger: ".modal div[name='as_of_date'] button.o_input, .modal div[name='as_of_date'] input:not([readonly])",
             run: "click",
         },
         {
@@ -282,7 +294,8 @@ registry.category("web_tour.tours").add("dunning_notices_effectiveness_tour", {
         },
         {
             content: "The rate of the level: 300 collected of 1,500 dunned",
-            trigger: ".o_pivot td.o_pivot_cell_value:contains('20%')",
+            // 18.0's pivot drops a percentage's trailing zeros, 19.0's keeps them
+            trigger: ".o_pivot td.o_pivot_cell_value:contains('20%'), .o_pivot td.o_pivot_cell_value:contains('20.00%')",
         },
         {
             content: "Switch to the graph",
