@@ -1,4 +1,5 @@
 from . import dunning_notice_send
+from . import dunning_notice_send_run
 from . import dunning_notice_send_line
 from . import dunning_notice_send_item
 from . import dunning_dispute
