@@ -72,8 +72,8 @@ def parse_args():
     )
     parser.add_argument(
         "--db",
-        help="the seeded database (default dunning_bench_<N>x<K>); copied from dunning_bench_<N>x<K> when that "
-        "one exists and this one does not (no reseeding)",
+        help="the seeded database (default dunning_bench<series>_<N>x<K>, e.g. dunning_bench18_2000x10); copied "
+        "from that one when it exists and this one does not (no reseeding)",
     )
     return parser.parse_args()
 
@@ -97,8 +97,10 @@ def prepare_database(args, odoo):
         PGHOST=config["db_host"] or "", PGPORT=str(config["db_port"] or 5432), PGUSER=config["db_user"] or ""
     )
     filestore = os.path.join(config["data_dir"], "filestore")
-    base = "dunning_bench_base"
-    db = f"dunning_bench_{args.customers}x{args.invoices}"
+    # one PostgreSQL serves every series, and a database belongs to one: the series is in the names
+    series = odoo.release.version_info[0]
+    base = f"dunning_bench{series}_base"
+    db = f"dunning_bench{series}_{args.customers}x{args.invoices}"
     if args.db and args.db != db:
         if args.fresh and db_exists(args.db):
             psql(f'drop database "{args.db}"')
@@ -692,6 +694,7 @@ def main():
     import odoo
     import odoo.http
     import odoo.modules.registry
+    import odoo.release
     import odoo.service.server
     import odoo.tools
     from odoo import api

@@ -4,7 +4,7 @@
     ./dev bench --scale-out                      # 500 notices with PDF: one server, two servers, one killed
     ./dev bench --scale-out --notices 100 --scenarios two
 
-Builds once a database of its own, ``dunning_bench_scale`` (dunning_notices and its queue_job bridge, no
+Builds once a database of its own, ``dunning_bench<series>_scale`` (dunning_notices and its queue_job bridge, no
 demo, N customers with one overdue invoice each). Each scenario removes the notices of the previous one,
 starts the Odoo servers (``--workers`` HTTP workers each, ``server_wide_modules=base,web,queue_job``, no
 cron), sends N notices by email with their PDF from the wizard as an accountant (the bridge splits them into
@@ -12,7 +12,7 @@ jobs in root.dunning), waits until no notice is queued and no job will still run
 
 - ``cron``: the baseline without queue_job: one server (queue_job not loaded server-wide, so the bridge
   leaves the queue to the cron) whose one cron worker processes the notices in batches of 50, rendering
-  the PDFs on as many threads as the machine has cores (the default of ``dunning_notices.pdf_workers``);
+  their PDFs through the report engine, ``dunning_notices.pdf_notices_per_call`` notices a call;
 - ``one``: one server with the job runner (channels root:C,root.dunning:C);
 - ``two``: two servers on the same database, the job runner on the first (root.dunning:C), the second with
   its runner disabled (root:0); the runner dispatches to a round-robin TCP proxy in front of both, as a
@@ -41,8 +41,11 @@ import urllib.request
 from collections import Counter
 from datetime import date
 
+import odoo.release
+
 AS_OF = date(2026, 6, 30)
-DB = "dunning_bench_scale"
+# one PostgreSQL serves every series, and a database belongs to one: the series is in the name
+DB = f"dunning_bench{odoo.release.version_info[0]}_scale"
 MODULES = "dunning_notices,dunning_notices_queue_job"
 SEEDED_MARKER = "dunning_bench.scale_seeded"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -331,9 +334,8 @@ def run_scenario(name, args, registry, odoo):
         for key in ("web.base.url", "report.url"):
             params.set_param(key, base_url)
         params.set_param("web.base.url.freeze", "True")
-        # one wkhtmltopdf per job: the jobs at once (the capacity) are the renders at once; the cron
-        # renders on all cores (the parameter's default)
-        params.set_param("dunning_notices.pdf_workers", "1" if name != "cron" else False)
+        # a job's notices in one wkhtmltopdf call (up to dunning_notices.pdf_notices_per_call): the jobs at
+        # once (the capacity) are the renders at once, as the cron's worker renders one call at a time
         params.set_param("dunning_notices_queue_job.job_size", str(args.job_size))
         message_floor = env["mail.message"].search([], order="id desc", limit=1).id
         env.cr.commit()

@@ -9,7 +9,7 @@ wkhtmltopdf fetches a report's stylesheets from the Odoo server itself (``report
 workers of a 2-worker server, and each one's wkhtmltopdf waits for a worker to serve its stylesheets: both
 requests wait until their time limit (``limit_time_real``), the workers are killed, nothing is sent.
 
-This script starts such a server (the database of the scale-out bench, ``dunning_bench_scale``, built
+This script starts such a server (the database of the scale-out bench, ``dunning_bench<series>_scale``, built
 once; ``--workers`` HTTP workers, one cron worker, on a free local port, bench/odoo_server.py), logs in as
 the bench's accountant over HTTP (JSON-RPC, a session per run), prepares two wizards of ``--notices``
 customers each to print, then sends both at once (two threads) and checks:
@@ -104,7 +104,6 @@ def prepare(env, args, port):
     for key in ("web.base.url", "report.url"):
         params.set_param(key, f"http://127.0.0.1:{port}")
     params.set_param("web.base.url.freeze", "True")
-    params.set_param("dunning_notices.pdf_workers", False)
     env.cr.commit()
     half = len(partners) // 2
     return accountant.login, level.id, [partners[:half].ids, partners[half:].ids]
