@@ -58,6 +58,11 @@ def parse_args():
     parser.add_argument("--fresh", action="store_true", help="rebuild the seeded database")
     parser.add_argument("--apply-only", action="store_true", help="stop after the wizard's stages (1, 1b, 1c)")
     parser.add_argument(
+        "--lines-orm",
+        action="store_true",
+        help="stage 1d: the wizard's lines written again, by its one INSERT and by the ORM's create (rolled back)",
+    )
+    parser.add_argument(
         "--charges",
         choices=["none", "shown", "invoiced"],
         default="none",
@@ -667,6 +672,51 @@ def run_wizard(env, level, partners=None):
     return wizard
 
 
+def compare_line_writes(env, stages, wizard):
+    """Stage 1d: the wizard's lines written again from the same rows, three times each way, rolled back:
+    ``_replace_lines`` (one INSERT of every line and its recipients) against the ORM's ``create``."""
+    from odoo import Command
+
+    from odoo.addons.dunning_notices.wizard.dunning_notice_send_line import LINE_COLUMNS
+
+    lines = (wizard.line_ids | wizard.excluded_line_ids).sorted("sequence")
+    fields = lines._fields
+
+    def plain(name, value):  # a value as the selection gives it: ids, and None for an empty value
+        if fields[name].type == "many2one":
+            return value.id or None
+        return value if value is not False or fields[name].type == "boolean" else None
+
+    rows = [
+        {**{name: plain(name, line[name]) for name in LINE_COLUMNS}, "recipient_ids": line.recipient_ids.ids}
+        for line in lines
+    ]
+    model = env["dunning.notice.send.line"].with_context(tracking_disable=True)
+    for attempt in range(3):
+        for way in ("INSERT", "create"):
+            env.cr.execute("SAVEPOINT lines_write")
+            with stages.stage(f"1d. {len(rows)} lines by {way} ({attempt + 1})") as info:
+                if way == "INSERT":
+                    model._replace_lines(wizard, rows)
+                else:
+                    env.cr.execute("DELETE FROM dunning_notice_send_line WHERE wizard_id = %s", [wizard.id])
+                    model.create(
+                        [
+                            {
+                                **row,
+                                "wizard_id": wizard.id,
+                                "sequence": sequence,
+                                "recipient_ids": [Command.set(row["recipient_ids"])],
+                            }
+                            for sequence, row in enumerate(rows)
+                        ]
+                    )
+                    env.flush_all()
+                info["recipients"] = sum(len(row["recipient_ids"]) for row in rows)
+            env.cr.execute("ROLLBACK TO SAVEPOINT lines_write")
+            env.invalidate_all()
+
+
 def forget_notices(env, partners):
     """Set the earlier notices of ``partners`` aside (cancelled), so that a later stage of the bench
     may send them a notice of the same level and date again: the rules refuse duplicates."""
@@ -792,6 +842,8 @@ def main():
         info["overdue items"] = sum(len(ids or ()) for ids in all_lines.mapped("move_line_ids_data"))
         info["credit items"] = sum(len(ids or ()) for ids in all_lines.mapped("credit_move_line_ids_data"))
         info["netted customers"] = len(wizard.line_ids.filtered("amount_credit"))
+        if args.lines_orm:
+            compare_line_writes(env, stages, wizard)
         if args.apply_only:
             stages.print_table(f"{db} ({args.customers} customers x {args.invoices} invoices, as of {AS_OF})")
             return

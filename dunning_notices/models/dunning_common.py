@@ -1,7 +1,9 @@
 """What several parts of the addon share, defined once (no model here: importable from anywhere)."""
 
 import logging
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 _logger = logging.getLogger(__name__)
 
@@ -40,25 +42,47 @@ def amounts_by_currency(entries):
     return overdue, open_credits
 
 
-def new_summary():
-    """A customer's summary as the selection builds it (see ``dunning.level._select_customers``)."""
-    return {
-        "move_line_ids": [],
-        "credit_move_line_ids": [],
-        "invoice_count": 0,
-        "invoice_names": set(),
-        "amount_overdue": 0.0,
-        "amount_credit": 0.0,
-        "amount_net": 0.0,
-        "amounts_due": [],
-        "overdue": {},
-        "credits": {},
-        "max_days_overdue": 0,
-        "blocked_count": 0,
-        "blocked_amount": 0.0,
-        "reason_notice_id": False,
-        "reason_detail": False,
-    }
+class OverdueGroup(NamedTuple):
+    """A row of ``dunning.level._read_overdue_groups``: a customer's overdue items in one currency."""
+
+    partner: object  # res.partner
+    currency: object  # res.currency
+    amount: float  # residual in company currency
+    amount_currency: float
+    ids: list
+    move_count: int
+    names: list
+    oldest_due: object  # date
+    oldest_invoice: object  # date or None
+
+
+@dataclass
+class CustomerSummary:
+    """A customer as the selection finds it (``dunning.level._select_customers``), listed or left out:
+    what the wizard writes on its line."""
+
+    move_line_ids: list = field(default_factory=list)  # the overdue items
+    credit_move_line_ids: list = field(default_factory=list)  # the open credits
+    invoice_count: int = 0
+    invoice_names: set | str = field(default_factory=set)  # a text once the selection is done
+    amount_overdue: float = 0.0  # gross, company currency
+    amount_credit: float = 0.0
+    amount_net: float = 0.0
+    amounts_due: list = field(default_factory=list)  # [(currency, amount)]
+    overdue: dict = field(default_factory=dict)  # {currency: (amount in it, in company currency)}, until netted
+    credits: dict = field(default_factory=dict)  # the same of the open credits, positive
+    max_days_overdue: int = 0
+    blocked_count: int = 0  # its disputed items left out (a listed customer)
+    blocked_amount: float = 0.0
+    reason: str | bool = False  # a key of EXCLUSION_REASONS: the customer is left out
+    reason_notice_id: int | bool = False  # the notice behind min_interval or duplicate
+    reason_detail: str | bool = False  # escalation_wait: where its items are
+    level: object = None  # the level a run of all levels gives it (dunning.level)
+    details: list = field(default_factory=list)  # escalation: where its waiting items are
+
+    def join_names(self):
+        if isinstance(self.invoice_names, set):
+            self.invoice_names = ", ".join(sorted(self.invoice_names))
 
 
 def join_details(details, limit=20):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import api, models
 from odoo.tools import format_date
 
-from .dunning_common import days_overdue, delivered_domain, join_details, new_summary
+from .dunning_common import CustomerSummary, days_overdue, delivered_domain, join_details
 
 
 class DunningLevel(models.Model):
@@ -20,32 +20,31 @@ class DunningLevel(models.Model):
             return groups, {}
         waiting = self._get_escalation_waits(
             as_of_date,
-            {item_id: name for group in groups for item_id, name in zip(group[4], group[6], strict=True)},
+            {item_id: name for group in groups for item_id, name in zip(group.ids, group.names, strict=True)},
         )
         if not waiting:
             return groups, {}
         waits = {}
-        for partner, _currency, amount, _amount_currency, ids, move_count, names, *_dates in groups:
-            waiting_ids = [item_id for item_id in ids if item_id in waiting]
-            if not partner or not waiting_ids:
+        for group in groups:
+            waiting_ids = [item_id for item_id in group.ids if item_id in waiting]
+            if not group.partner or not waiting_ids:
                 continue
-            summary = waits.setdefault(partner, {**new_summary(), "details": []})
-            summary["invoice_count"] += move_count
-            summary["invoice_names"].update(names)
-            summary["amount_overdue"] += amount
-            summary["details"] += [waiting[item_id] for item_id in waiting_ids]
+            summary = waits.setdefault(group.partner, CustomerSummary())
+            summary.invoice_count += group.move_count
+            summary.invoice_names.update(group.names)
+            summary.amount_overdue += group.amount
+            summary.details += [waiting[item_id] for item_id in waiting_ids]
         return self._read_overdue_groups([*domain, ("id", "not in", list(waiting))]), waits
 
     @api.model
     def _get_wait_reason(self, partner, summary, picked, customer_reasons):
         """The summary of a customer none of whose items may move on, with the reason it is left out."""
-        details = summary.pop("details")
         if not partner.active and partner not in picked:
-            summary["reason"] = "archived"
+            summary.reason = "archived"
         elif partner in customer_reasons:
-            summary["reason"], summary["reason_notice_id"] = customer_reasons[partner]
+            summary.reason, summary.reason_notice_id = customer_reasons[partner]
         else:
-            summary.update(reason="escalation_wait", reason_detail=join_details(details))
+            summary.reason, summary.reason_detail = "escalation_wait", join_details(summary.details)
         return summary
 
     # -------------------------------------------------------------------------
@@ -161,16 +160,15 @@ class DunningLevel(models.Model):
             if customer["best"] >= 0:
                 by_level.setdefault(levels[customer["best"]], {})[partner] = customer["ids"]
                 continue
-            left_out[partner] = {
-                **new_summary(),
-                "invoice_count": len(customer["names"]),
-                "invoice_names": ", ".join(sorted(customer["names"])),
-                "amount_overdue": customer["amount"],
-                "max_days_overdue": customer["days"],
-                "reason": "escalation_wait" if customer["details"] else "no_overdue",
-                "reason_detail": join_details(customer["details"]) or False,
-                "level": self.browse(),
-            }
+            left_out[partner] = CustomerSummary(
+                invoice_count=len(customer["names"]),
+                invoice_names=", ".join(sorted(customer["names"])),
+                amount_overdue=customer["amount"],
+                max_days_overdue=customer["days"],
+                reason="escalation_wait" if customer["details"] else "no_overdue",
+                reason_detail=join_details(customer["details"]) or False,
+                level=self.browse(),
+            )
         for level, partner_items in by_level.items():
             partner_ids = [partner.id for partner in partner_items]
             level_listed, level_left_out = level._select_customers(
@@ -182,17 +180,19 @@ class DunningLevel(models.Model):
             )
             for result, found in ((listed, level_listed), (left_out, level_left_out)):
                 for partner, summary in found.items():
-                    result[partner] = {**summary, "level": level}
+                    summary.level = level
+                    result[partner] = summary
         for partner in picked.commercial_partner_id:
             if partner not in listed and partner not in left_out:
-                left_out[partner] = {**new_summary(), "reason": "no_overdue", "level": self.browse()}
+                left_out[partner] = CustomerSummary(reason="no_overdue", level=self.browse())
         return listed, left_out
 
     def _get_all_levels_customers(self, levels, groups, as_of_date, date_basis):
         """{customer: {ids, names, amount, days, best, details}} from the overdue items ``groups`` (per
         customer and dates): ``best`` the index of the highest sequential level one of its items may
         move on to (-1: none), ``details`` where the others are. One grouped query."""
-        reached = self._get_escalation_reached(levels, [item_id for group in groups for item_id in group[3]])
+        item_ids = [item_id for *_dates, ids, _names, _amount in groups for item_id in ids]
+        reached = self._get_escalation_reached(levels, item_ids)
         sequential = any(level.escalation_mode == "sequential" for level in levels)
         customers = {}
         for partner, due, invoice_date, ids, names, amount in groups:

@@ -3,7 +3,7 @@
 # pylint: disable=consider-merging-classes-inherited
 from odoo import api, models
 
-from .dunning_common import days_before, days_overdue, delivered_domain, new_summary
+from .dunning_common import CustomerSummary, OverdueGroup, days_before, days_overdue, delivered_domain
 from .dunning_level import NOT_TO_DUN, OPEN_TO_DUN
 
 
@@ -130,8 +130,9 @@ class DunningLevel(models.Model):
         }
 
     def _read_overdue_groups(self, domain):
-        """The overdue items of ``domain`` summed per customer and currency: one grouped query."""
-        return (
+        """The overdue items of ``domain`` summed per customer and currency (``OverdueGroup``s): one
+        grouped query."""
+        groups = (
             self.env["account.move.line"]
             .with_context(active_test=False)
             ._read_group(
@@ -149,22 +150,24 @@ class DunningLevel(models.Model):
                 order="partner_id, currency_id",
             )
         )
+        return [OverdueGroup(*group) for group in groups]
 
     @api.model
     def _summarize_overdue(self, groups, as_of_date, date_basis):
         """{customer: summary} from ``_read_overdue_groups``."""
         summaries = {}
-        for partner, currency, amount, amount_currency, ids, move_count, names, oldest_due, oldest_invoice in groups:
-            if not partner:
+        for group in groups:
+            if not group.partner:
                 continue
-            summary = summaries.setdefault(partner, new_summary())
-            summary["move_line_ids"] += ids
-            summary["invoice_count"] += move_count
-            summary["invoice_names"].update(names)
-            summary["amount_overdue"] += amount
-            summary["overdue"][currency] = (amount_currency, amount)
-            summary["max_days_overdue"] = max(
-                summary["max_days_overdue"], days_overdue(as_of_date, oldest_due, oldest_invoice, date_basis)
+            summary = summaries.setdefault(group.partner, CustomerSummary())
+            summary.move_line_ids += group.ids
+            summary.invoice_count += group.move_count
+            summary.invoice_names.update(group.names)
+            summary.amount_overdue += group.amount
+            summary.overdue[group.currency] = (group.amount_currency, group.amount)
+            summary.max_days_overdue = max(
+                summary.max_days_overdue,
+                days_overdue(as_of_date, group.oldest_due, group.oldest_invoice, date_basis),
             )
         return summaries
 
@@ -185,8 +188,8 @@ class DunningLevel(models.Model):
                 continue
             if partner in summaries:
                 if move in disputed:
-                    summaries[partner]["blocked_count"] += count
-                    summaries[partner]["blocked_amount"] += amount
+                    summaries[partner].blocked_count += count
+                    summaries[partner].blocked_amount += amount
                 continue
             total_count, total_amount = blocked.get(partner, (0, 0.0))
             blocked[partner] = (total_count + count, total_amount + amount)
@@ -198,14 +201,8 @@ class DunningLevel(models.Model):
         archived; reported ``no_overdue`` when nothing of theirs is overdue). ``move_line_ids``: the
         overdue items to list, whatever their days overdue (a run of all levels has chosen them).
 
-        Returns ``(listed, left_out)``, both {commercial partner: summary}; a summary holds
-        ``move_line_ids`` and ``credit_move_line_ids`` (the overdue items and open credits),
-        ``invoice_count``, ``invoice_names``, ``amount_overdue`` (gross, company currency),
-        ``amount_credit``, ``amount_net``, ``amounts_due`` [(currency, amount)], ``max_days_overdue``,
-        ``blocked_count`` and ``blocked_amount`` (its disputed items left out, listed customers), and,
-        for a customer left out, ``reason`` (a key of EXCLUSION_REASONS), ``reason_notice_id`` (the
-        notice behind ``min_interval`` or ``duplicate``) and ``reason_detail`` (``escalation_wait``: where
-        its items are).
+        Returns ``(listed, left_out)``, both {commercial partner: ``CustomerSummary``}; a customer left
+        out has its ``reason``.
 
         Disputed items and items of invoices in payment or blocked are dropped before the amount range;
         a customer on hold, reminded too recently or already given this level's notice for this date is
@@ -239,48 +236,42 @@ class DunningLevel(models.Model):
                 ["partner_id", "currency_id"],
                 ["amount_residual:sum", "amount_residual_currency:sum", "id:array_agg"],
             ):
-                summaries[partner]["credits"][currency] = (-amount_currency, -amount)
-                summaries[partner]["credit_move_line_ids"] += ids
+                summaries[partner].credits[currency] = (-amount_currency, -amount)
+                summaries[partner].credit_move_line_ids += ids
         company_currency = self.currency_id
         foreign = self.env["res.currency"].browse(
-            {c.id for summary in summaries.values() for c in summary["overdue"]} - {company_currency.id}
+            {c.id for summary in summaries.values() for c in summary.overdue} - {company_currency.id}
         )
         rates = self._get_rates(foreign, as_of_date) if foreign else {}
         listed, left_out = {}, {}
         for partner, summary in summaries.items():
-            net = self._net_amounts(summary.pop("overdue"), summary.pop("credits"), rates, handling, company_currency)
-            summary.update(
-                amount_credit=net["amount_credit"],
-                amount_net=net["amount_net"] if handling == "net" else summary["amount_overdue"],
-                amounts_due=net["amounts_due"],
-            )
-            summary["move_line_ids"].sort()
-            summary["credit_move_line_ids"].sort()
-            summary["invoice_names"] = ", ".join(sorted(summary["invoice_names"]))
+            net = self._net_amounts(summary.overdue, summary.credits, rates, handling, company_currency)
+            summary.amount_credit = net["amount_credit"]
+            summary.amount_net = net["amount_net"] if handling == "net" else summary.amount_overdue
+            summary.amounts_due = net["amounts_due"]
+            summary.move_line_ids.sort()
+            summary.credit_move_line_ids.sort()
             if not partner.active and partner not in picked:
-                summary["reason"] = "archived"
+                summary.reason = "archived"
             elif partner in customer_reasons:
-                summary["reason"], summary["reason_notice_id"] = customer_reasons[partner]
+                summary.reason, summary.reason_notice_id = customer_reasons[partner]
             elif handling == "net" and net["covered"]:
-                summary["reason"] = "credits_cover"
+                summary.reason = "credits_cover"
             else:
-                summary["reason"] = self._check_amount_range(summary["amount_net"])
-            (left_out if summary["reason"] else listed)[partner] = summary
+                summary.reason = self._check_amount_range(summary.amount_net)
+            (left_out if summary.reason else listed)[partner] = summary
         for partner, (count, amount) in blocked.items():
-            left_out[partner] = {**new_summary(), "amount_overdue": amount, "invoice_count": count}
-            left_out[partner]["reason"], left_out[partner]["reason_notice_id"] = customer_reasons.get(
-                partner, ("all_blocked", False)
+            reason, notice_id = customer_reasons.get(partner, ("all_blocked", False))
+            left_out[partner] = CustomerSummary(
+                amount_overdue=amount, invoice_count=count, reason=reason, reason_notice_id=notice_id
             )
         for partner, summary in waits.items():
             left_out[partner] = self._get_wait_reason(partner, summary, picked, customer_reasons)
         for partner in picked.commercial_partner_id:
             if partner not in listed and partner not in left_out:
-                left_out[partner] = {**new_summary(), "reason": "no_overdue"}
-        for summary in left_out.values():
-            summary.pop("overdue", None)
-            summary.pop("credits", None)
-            if isinstance(summary["invoice_names"], set):
-                summary["invoice_names"] = ", ".join(sorted(summary["invoice_names"]))
+                left_out[partner] = CustomerSummary(reason="no_overdue")
+        for summary in (*listed.values(), *left_out.values()):
+            summary.join_names()
         return listed, left_out
 
     def _get_customer_reasons(self, as_of_date, partners, notices_to_send=None, sent_on=None):

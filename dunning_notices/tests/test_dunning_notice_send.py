@@ -271,6 +271,19 @@ class TestDunningNoticeSendQueries(DunningTestCommon):
         self.assertEqual(wizard.amount_net, (size - covered) * invoices_each * 100 - partly * 50)
         return count
 
+    def test_lines_insert_writes_every_stored_field(self):
+        """Apply Filters writes the lines in one INSERT of its own column list (measured clearly faster than
+        the ORM's create: bench/README.md, stage 1d): that list and the fields the user fills in later are
+        every stored field of the line but the wizard, the order and the log columns, so that a field added
+        to the model is not left empty."""
+        from ..wizard.dunning_notice_send_line import LINE_COLUMNS, LINE_USER_COLUMNS
+
+        model = self.env["dunning.notice.send.line"]
+        stored = {name for name, field in model._fields.items() if field.store and field.column_type}
+        log = {"id", "create_uid", "create_date", "write_uid", "write_date"}
+        self.assertEqual(set(LINE_COLUMNS), stored - log - {"wizard_id", "sequence", *LINE_USER_COLUMNS})
+        self.assertEqual(len(LINE_COLUMNS), len(set(LINE_COLUMNS)))
+
     def test_queue_batch_queries_per_notice(self):
         """Emailing a batch of notices costs a bounded number of queries a notice: each is rendered by
         mail's composer and posted with message_post (about 16 queries a notice), the rest per batch."""

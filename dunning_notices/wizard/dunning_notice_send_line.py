@@ -17,6 +17,19 @@ def is_valid_email(email):
     return bool(normalized and single_email_re.match(normalized))
 
 
+# The stored columns of a line that ``_replace_lines`` inserts from the selection's rows (besides the
+# wizard, the sequence and the log columns): with LINE_USER_COLUMNS, every stored field of the model, which
+# a test checks.
+LINE_COLUMNS = (
+    *("partner_id", "level_id", "exclusion_info", "move_line_ids_data", "credit_move_line_ids_data"),
+    *("invoice_count", "invoice_names", "amount_overdue", "amount_credit", "amount_net", "amounts_by_currency_data"),
+    *("max_days_overdue", "excluded", "exclusion_reason", "exclusion_notice_id", "disputed_count"),
+    *("disputed_amount", "to_print", "to_email", "delivery_note"),
+)
+# What the user fills in on a line after Apply Filters: empty in a new line.
+LINE_USER_COLUMNS = ("extra_emails",)
+
+
 class DunningNoticeSendLine(models.TransientModel):
     _name = "dunning.notice.send.line"
     _description = "Customer to Remind"
@@ -267,30 +280,17 @@ class DunningNoticeSendLine(models.TransientModel):
             for row in rows
             for recipient_id in row["recipient_ids"]
         ]
+        # the record's columns typed as the model stores them (a test holds the list to the model's fields)
+        columns = [SQL.identifier(name) for name in LINE_COLUMNS]
+        typed = [SQL(f"%s {self._fields[name].column_type[0]}", SQL.identifier(name)) for name in LINE_COLUMNS]
         self.env.cr.execute(
             SQL(
                 """
                 WITH new_line AS (
                     INSERT INTO dunning_notice_send_line (
-                        wizard_id, sequence, partner_id, level_id, exclusion_info,
-                        move_line_ids_data, credit_move_line_ids_data,
-                        invoice_count, invoice_names, amount_overdue, amount_credit, amount_net,
-                        amounts_by_currency_data, max_days_overdue, excluded, exclusion_reason, exclusion_notice_id,
-                        disputed_count, disputed_amount, to_print, to_email,
-                        delivery_note, create_uid, create_date, write_uid, write_date)
-                    SELECT %(wizard)s, r.sequence, r.partner_id, r.level_id, r.exclusion_info,
-                           r.move_line_ids_data, r.credit_move_line_ids_data,
-                           r.invoice_count, r.invoice_names, r.amount_overdue, r.amount_credit, r.amount_net,
-                           r.amounts_by_currency_data, r.max_days_overdue, r.excluded, r.exclusion_reason,
-                           r.exclusion_notice_id, r.disputed_count, r.disputed_amount,
-                           r.to_print, r.to_email, r.delivery_note, %(uid)s, %(now)s, %(uid)s, %(now)s
-                      FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
-                           sequence int, partner_id int, level_id int, exclusion_info varchar,
-                           move_line_ids_data jsonb, credit_move_line_ids_data jsonb,
-                           invoice_count int, invoice_names varchar, amount_overdue numeric, amount_credit numeric,
-                           amount_net numeric, amounts_by_currency_data jsonb, max_days_overdue int, excluded bool,
-                           exclusion_reason varchar, exclusion_notice_id int, disputed_count int,
-                           disputed_amount numeric, to_print bool, to_email bool, delivery_note varchar)
+                        wizard_id, sequence, %(columns)s, create_uid, create_date, write_uid, write_date)
+                    SELECT %(wizard)s, r.sequence, %(values)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(sequence int4, %(typed)s)
                     RETURNING id, partner_id
                 )
                 INSERT INTO %(relation)s (%(column1)s, %(column2)s)
@@ -299,6 +299,9 @@ class DunningNoticeSendLine(models.TransientModel):
                   JOIN jsonb_to_recordset(%(recipients)s::jsonb) AS r(partner_id int, recipient_id int)
                     ON r.partner_id = new_line.partner_id
                 """,
+                columns=SQL(", ").join(columns),
+                values=SQL(", ").join(SQL("r.%s", column) for column in columns),
+                typed=SQL(", ").join(typed),
                 relation=SQL.identifier(recipients_field.relation),
                 column1=SQL.identifier(recipients_field.column1),
                 column2=SQL.identifier(recipients_field.column2),
