@@ -22,6 +22,50 @@ class TestInstall(BaseCommon):
             views = self.env[model].with_user(accountant).get_views([(False, "form"), (False, "list")])
             self.assertIn("form", views["views"])
 
+    def test_menu_tree(self):
+        """Issue 26: one Dunning section under Customers (send, runs, notices, letters to print) and one
+        under Configuration, on a new database as on one updated from an earlier version."""
+
+        def children(menus, xmlid):
+            return [menus[child]["xmlid"] for child in menus[self.env.ref(xmlid).id]["children"]]
+
+        accountant = new_test_user(
+            self.env, login="menu_accountant", groups="base.group_user,account.group_account_invoice"
+        )
+        menus = self.env["ir.ui.menu"].with_user(accountant).load_menus(debug=False)
+        self.assertIn("dunning_notices.dunning_customers_menu", children(menus, "account.menu_finance_receivables"))
+        self.assertEqual(
+            children(menus, "dunning_notices.dunning_customers_menu"),
+            [
+                "dunning_notices.dunning_notice_send_menu",
+                "dunning_notices.dunning_run_menu",
+                "dunning_notices.dunning_notice_menu",
+                "dunning_notices.dunning_notice_to_print_menu",
+            ],
+        )
+        self.assertNotIn(self.env.ref("dunning_notices.dunning_config_menu").id, menus)
+        admin = new_test_user(self.env, login="menu_admin", groups="base.group_user,account.group_account_manager")
+        menus = self.env["ir.ui.menu"].with_user(admin).load_menus(debug=False)
+        self.assertIn("dunning_notices.dunning_config_menu", children(menus, "account.menu_finance_configuration"))
+        self.assertEqual(
+            children(menus, "dunning_notices.dunning_config_menu"),
+            [
+                "dunning_notices.dunning_level_menu",
+                "dunning_notices.dunning_interest_scheme_menu",
+                "dunning_notices.dunning_interest_rate_menu",
+            ],
+        )
+        # nothing of the addon left where the tree before issue 26 put it
+        xmlids = self.env["ir.model.data"].search([("module", "=", "dunning_notices"), ("model", "=", "ir.ui.menu")])
+        addon_menus = self.env["ir.ui.menu"].browse(xmlids.mapped("res_id"))
+        under_customers = addon_menus.filtered(
+            lambda menu: menu.parent_id == self.env.ref("account.menu_finance_receivables")
+        )
+        self.assertEqual(under_customers, self.env.ref("dunning_notices.dunning_customers_menu"))
+        self.assertFalse(
+            addon_menus.filtered(lambda menu: menu.parent_id == self.env.ref("account.account_invoicing_menu"))
+        )
+
     def test_admin_menus(self):
         admin = new_test_user(self.env, login="install_admin", groups="base.group_user,account.group_account_manager")
         menus = self.env["ir.ui.menu"].with_user(admin).load_menus(debug=False)
