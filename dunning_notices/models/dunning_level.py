@@ -136,13 +136,16 @@ class DunningLevel(models.Model):
     # -------------------------------------------------------------------------
 
     @api.depends("name", "days_range_display")
-    @api.depends_context("lang")
+    @api.depends_context("lang", "dunning_level_hide_range")
     def _compute_display_name(self):
-        # the range tells levels apart in the wizard's dropdown; letters print the plain name
+        # the range tells levels apart in the wizard's dropdown; letters print the plain name, and so do
+        # the lists of customers and notices (context dunning_level_hide_range), to leave room
+        hide_range = self.env.context.get("dunning_level_hide_range")
         for level in self:
-            level.display_name = (
-                f"{level.name} ({level.days_range_display})" if level.name else level.days_range_display
-            )
+            if not level.name:
+                level.display_name = level.days_range_display
+            else:
+                level.display_name = level.name if hide_range else f"{level.name} ({level.days_range_display})"
 
     @api.depends(
         "min_days_overdue",

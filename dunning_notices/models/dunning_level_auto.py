@@ -17,7 +17,8 @@ AUTO_MODE_SELECTION = [
     ("review", "Automatic, reviewed before sending"),
     ("send", "Automatic, sent at once"),
 ]
-AUTO_INTERVAL_TYPES = [("days", "Days"), ("weeks", "Weeks"), ("months", "Months")]
+# read after the number, in the form's "Every 1 week(s)"
+AUTO_INTERVAL_TYPES = [("days", "day(s)"), ("weeks", "week(s)"), ("months", "month(s)")]
 
 
 class DunningLevel(models.Model):
@@ -65,6 +66,27 @@ class DunningLevel(models.Model):
                         company=level.company_id.name,
                     )
                 )
+
+    @api.onchange("auto_mode")
+    def _onchange_auto_mode(self):
+        """An automatic mode chosen: what it needs, proposed (weekly, from tomorrow so that nothing leaves
+        the day it is set up, by the company's default sender or the user), what was set kept."""
+        if self.auto_mode == "manual":
+            return
+        self.auto_interval_number = max(self.auto_interval_number, 1)
+        self.auto_interval_type = self.auto_interval_type or "weeks"
+        self.auto_next_date = self.auto_next_date or fields.Date.context_today(self) + relativedelta(days=1)
+        self.auto_sender_user_id = self.auto_sender_user_id or self._get_default_auto_sender()
+
+    def _get_default_auto_sender(self):
+        """The company's default dunning sender, else the current user, if a billing user of the company
+        (the constraint's condition)."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        for user in (company.dunning_sender_user_id, self.env.user):
+            if user and user.has_group("account.group_account_invoice") and company in user.company_ids:
+                return user
+        return self.env["res.users"]
 
     # -------------------------------------------------------------------------
     # BUSINESS: automatic runs

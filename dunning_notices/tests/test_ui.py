@@ -1,6 +1,6 @@
-from datetime import date
+from datetime import date, timedelta
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..compat import add_groups
@@ -9,7 +9,10 @@ from .common import DunningTestCommon
 
 @tagged("post_install", "-at_install")
 class TestUi(DunningTestCommon, HttpCase):
-    """Tours in headless Chromium, as the test company's accounting manager (``accountman``)."""
+    """Tours in headless Chromium, as the test company's accounting manager (``accountman``), at the
+    screen size every screen is to read whole at (issue 26)."""
+
+    browser_size = "1440x900"
 
     @classmethod
     def setUpClass(cls):
@@ -23,7 +26,20 @@ class TestUi(DunningTestCommon, HttpCase):
         cls.dan_inv = cls._invoice(cls.dan, date(2026, 6, 1), 50, due=date(2026, 6, 5))
 
     def test_menu_reaches_the_wizard(self):
+        """The Dunning sections of Customers and Configuration, then step 2 of a run of all levels: the
+        level of each customer, no empty column, a customer left out."""
+        self.level_big.active = False  # the highest level, its minimum would leave most customers out
+        self._invoice(self.carol, date(2026, 4, 1), 80, due=date(2026, 5, 1))  # 60 days: Carol is Late
+        self.dan.with_company(self.company).write({"dunning_hold": True, "dunning_hold_reason": "Payment plan agreed"})
         self.start_tour("/odoo", "dunning_notices_menu_tour", login=self.env.user.login)
+
+    def test_customer_history_titles(self):
+        self._send_to(self.alpha, self._create_level_all(), email=True)
+        self.start_tour(
+            f"/odoo/action-account.res_partner_action_customer/{self.alpha.id}",
+            "dunning_notices_history_tour",
+            login=self.env.user.login,
+        )
 
     def test_effectiveness_pivot_and_graph(self):
         """An accountant opens Reporting > Dunning Effectiveness: the pivot by level with the 30-day rate,
@@ -33,6 +49,9 @@ class TestUi(DunningTestCommon, HttpCase):
         notices, _mails = self._send_to(self.alpha, level, email=True)  # 1,000 + 500 dunned on 30 June
         self._pay(invoice, 300, date(2026, 7, 5))
         self.assertEqual(notices.state, "done")
+        # sent today: its 30 days are not over, the default filters leave it out of the rate
+        fresh, _mails = self._send_to(self.beta, level, as_of_date=fields.Date.today(), email=True)
+        self.assertEqual(fresh.state, "done")
         self.start_tour("/odoo", "dunning_notices_effectiveness_tour", login=self.env.user.login)
 
     def test_settings_and_levels(self):
@@ -40,6 +59,13 @@ class TestUi(DunningTestCommon, HttpCase):
             "/odoo/action-account.action_account_config", "dunning_notices_settings_tour", login=self.env.user.login
         )
         self.assertEqual(self.level_late.max_days_overdue, 90, "the tour edited the level in the browser")
+        # the automatic mode chosen in the browser came with its interval, next date and sender
+        self.assertRecordValues(
+            self.level_late,
+            [{"auto_mode": "review", "auto_interval_number": 1, "auto_interval_type": "weeks"}],
+        )
+        self.assertEqual(self.level_late.auto_sender_user_id, self.env.user)
+        self.assertGreater(self.level_late.auto_next_date, fields.Date.today() - timedelta(days=1))
 
     def test_send_flow(self):
         alpha_inv_300 = self._invoice(self.alpha, date(2026, 6, 12), 300, due=date(2026, 6, 22))

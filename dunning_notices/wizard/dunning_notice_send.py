@@ -107,7 +107,10 @@ class DunningNoticeSend(models.TransientModel):
         readonly=False,
         domain=[("model", "=", "dunning.notice")],
     )
-    attach_invoices = fields.Boolean(default=lambda self: self.env.company.dunning_attach_invoices)
+    attach_invoices = fields.Boolean(
+        default=lambda self: self.env.company.dunning_attach_invoices,
+        help="Attach a PDF of each overdue invoice to the emails (not to printed letters).",
+    )
 
     line_ids = fields.One2many(
         "dunning.notice.send.line", "wizard_id", string="Customers to Remind", domain=[("excluded", "=", False)]

@@ -55,7 +55,7 @@ class DunningNoticeSendLine(models.TransientModel):
     # a customer found but left out of the run, and why: never sent, cannot be ticked
     excluded = fields.Boolean(string="Left Out", readonly=True)
     exclusion_reason = fields.Selection(EXCLUSION_REASONS, string="Reason", readonly=True)
-    exclusion_detail = fields.Char(string="Detail", compute="_compute_exclusion_detail")
+    exclusion_detail = fields.Text(string="Detail", compute="_compute_exclusion_detail")
     # what the selection found behind the reason (escalation_wait: the level of each item)
     exclusion_info = fields.Char(readonly=True)
     # the notice behind the reason: the last one for min_interval, the one already made for duplicate
@@ -84,10 +84,10 @@ class DunningNoticeSendLine(models.TransientModel):
     )
     # what the ticked items come to, shown while the accountant ticks them
     selected_amount_overdue = fields.Monetary(
-        string="Overdue Ticked", compute="_compute_selected_amounts", currency_field="currency_id"
+        string="Selected Overdue", compute="_compute_selected_amounts", currency_field="currency_id"
     )
     selected_amount_net = fields.Monetary(
-        string="Net Due Ticked", compute="_compute_selected_amounts", currency_field="currency_id"
+        string="Selected Net Due", compute="_compute_selected_amounts", currency_field="currency_id"
     )
     last_notice_id = fields.Many2one("dunning.notice", string="Last Notice Sent", compute="_compute_last_notice")
     last_notice_info = fields.Char(string="Last Notice", compute="_compute_last_notice")

@@ -1,5 +1,50 @@
 import { registry } from "@web/core/registry";
 
+/**
+ * Fails when an element of `selector` does not show its whole text (cut with an ellipsis) or when the
+ * list of `scroller` scrolls sideways, at the tour's window size (test_ui: 1440x900).
+ */
+function checkWhole(selector, scroller) {
+    const cut = [...document.querySelectorAll(selector)].filter((el) => el.scrollWidth > el.clientWidth + 1);
+    if (cut.length) {
+        const texts = cut.map((el) => `"${el.textContent.trim()}"`).join(", ");
+        throw new Error(`cut at ${window.innerWidth}px: ${texts}`);
+    }
+    const list = scroller && document.querySelector(scroller);
+    if (list && list.scrollWidth > list.clientWidth + 1) {
+        throw new Error(`${scroller} scrolls sideways at ${window.innerWidth}px`);
+    }
+}
+
+/** Fails when a label of the form wraps onto more than one line. */
+function checkLabelsOnOneLine(selector) {
+    const wrapped = [...document.querySelectorAll(selector)].filter(
+        (el) => el.offsetHeight > 1.5 * parseFloat(getComputedStyle(el).lineHeight)
+    );
+    if (wrapped.length) {
+        throw new Error(`labels on several lines: ${wrapped.map((el) => el.textContent.trim()).join(", ")}`);
+    }
+}
+
+// 19.0 shows an editable date as a button until it is focused, 18.0 as an input
+const asOfJune30Steps = (prefix) => [
+    {
+        content: `${prefix}choose a date`,
+        trigger: ".modal div[name='date_mode'] input[data-value='custom']",
+        run: "click",
+    },
+    {
+        content: "The date can be edited now",
+        trigger: ".modal div[name='as_of_date'] button.o_input, .modal div[name='as_of_date'] input:not([readonly])",
+        run: "click",
+    },
+    {
+        content: "As of June 30, 2026",
+        trigger: ".modal div[name='as_of_date'] input:not([readonly])",
+        run: "edit 06/30/2026",
+    },
+];
+
 registry.category("web_tour.tours").add("dunning_notices_menu_tour", {
     steps: () => [
         {
@@ -13,18 +58,102 @@ registry.category("web_tour.tours").add("dunning_notices_menu_tour", {
             run: "click",
         },
         {
+            content: "Open the Configuration menu",
+            trigger: ".o_main_navbar [data-menu-xmlid='account.menu_finance_configuration']",
+            run: "click",
+        },
+        {
+            content: "Configuration has a Dunning section",
+            trigger: ".o-dropdown--menu .dropdown-header:contains('Dunning')",
+        },
+        {
+            content: "... with the levels, interest schemes and rates",
+            trigger: ".o-dropdown--menu:has([data-menu-xmlid='dunning_notices.dunning_level_menu']):has([data-menu-xmlid='dunning_notices.dunning_interest_scheme_menu']):has([data-menu-xmlid='dunning_notices.dunning_interest_rate_menu'])",
+        },
+        {
+            content: "Close the Configuration menu",
+            trigger: ".o_main_navbar [data-menu-xmlid='account.menu_finance_configuration']",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.o-dropdown--menu))",
+        },
+        {
             content: "Open the Customers menu",
             trigger: ".o_main_navbar [data-menu-xmlid='account.menu_finance_receivables']",
             run: "click",
         },
         {
-            content: "Send Dunning Notices is in the Customers menu",
+            content: "Customers has a Dunning section: send, runs, notices, letters to print",
+            trigger: ".o-dropdown--menu:has(.dropdown-header:contains('Dunning')):has([data-menu-xmlid='dunning_notices.dunning_run_menu']):has([data-menu-xmlid='dunning_notices.dunning_notice_menu']):has([data-menu-xmlid='dunning_notices.dunning_notice_to_print_menu'])",
+        },
+        {
+            content: "Send Notices is in the Customers menu",
             trigger: ".o-dropdown--menu [data-menu-xmlid='dunning_notices.dunning_notice_send_menu']",
             run: "click",
         },
         {
             content: "The wizard opens",
             trigger: ".modal button[name='action_apply_filters']",
+        },
+        ...asOfJune30Steps("All levels: "),
+        {
+            content: "Apply the filters",
+            trigger: ".modal button[name='action_apply_filters']",
+            run: "click",
+        },
+        {
+            content: "With all levels, each customer's level is shown, by its name",
+            trigger: ".modal .o_data_row:contains('Alpha Corp') td[name='level_id']:contains('Early'):not(:contains('('))",
+        },
+        {
+            trigger: ".modal .o_data_row:contains('Carol Person') td[name='level_id']:contains('Late')",
+        },
+        {
+            content: "No column that every customer leaves empty",
+            trigger: ".modal div[name='line_ids'] thead:not(:has(th[data-name='disputed_note'])):not(:has(th[data-name='last_notice_info']))",
+        },
+        {
+            content: "Step 2 reads whole at 1440 px, without scrolling sideways",
+            trigger: ".modal div[name='line_ids'] th[data-name='level_id']",
+            run() {
+                checkWhole(
+                    ".modal div[name='line_ids'] th span.text-truncate, .modal div[name='line_ids'] td.o_data_cell",
+                    ".modal div[name='line_ids'] .o_list_renderer"
+                );
+            },
+        },
+        {
+            content: "Open the Left Out tab",
+            trigger: ".modal a.nav-link:contains('Left Out')",
+            run: "click",
+        },
+        {
+            content: "The customer left out, its level and the reason, whole",
+            trigger: ".modal div[name='excluded_line_ids'] .o_data_row:contains('Dan No-Email')",
+            run() {
+                checkWhole(
+                    ".modal div[name='excluded_line_ids'] th span.text-truncate, .modal div[name='excluded_line_ids'] td.o_data_cell",
+                    ".modal div[name='excluded_line_ids'] .o_list_renderer"
+                );
+            },
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("dunning_notices_history_tour", {
+    steps: () => [
+        {
+            content: "Open the customer's Dunning history",
+            trigger: ".o_form_view button[name='action_view_dunning_notices']",
+            run: "click",
+        },
+        {
+            content: "Its column titles are whole",
+            trigger: ".o_list_renderer .o_data_row td[name='collected_cash_30d']",
+            run() {
+                checkWhole(".o_list_renderer th span.text-truncate", ".o_list_renderer");
+            },
         },
     ],
 });
@@ -46,9 +175,33 @@ registry.category("web_tour.tours").add("dunning_notices_settings_tour", {
             run: "click",
         },
         {
+            content: "Its labels fit on one line",
+            trigger: ".o_form_view div[name='max_days_overdue'] input",
+            run() {
+                checkLabelsOnOneLine(".o_form_view .o_inner_group .o_form_label");
+            },
+        },
+        {
+            content: "No upper bound: said so",
+            trigger: ".o_form_view .o_row:has(div[name='max_days_overdue']) span:contains('no limit')",
+        },
+        {
             content: "Set its upper bound",
             trigger: ".o_form_view div[name='max_days_overdue'] input",
             run: "edit 90",
+        },
+        {
+            content: "Run it automatically, reviewed",
+            trigger: ".o_form_view div[name='auto_mode'] input[data-value='review']",
+            run: "click",
+        },
+        {
+            content: "An upper bound: no more 'no limit'",
+            trigger: ".o_form_view .o_row:has(div[name='max_days_overdue']):not(:has(span:contains('no limit')))",
+        },
+        {
+            content: "The mode proposes its sender before Save",
+            trigger: ".o_form_view div[name='auto_sender_user_id'] input:value('accountman')",
         },
         {
             content: "Save",
@@ -103,6 +256,10 @@ registry.category("web_tour.tours").add("dunning_notices_send_tour", {
             trigger: ".modal .o_data_row:contains('Dan No-Email')",
         },
         {
+            content: "One level: no Level column (the summary names it)",
+            trigger: ".modal div[name='line_ids'] thead:not(:has(th[data-name='level_id']))",
+        },
+        {
             content: "Open Alpha's items",
             trigger: ".modal .o_data_row:contains('Alpha Corp') button[name='action_open_items']",
             run: "click",
@@ -110,6 +267,10 @@ registry.category("web_tour.tours").add("dunning_notices_send_tour", {
         {
             content: "Both overdue invoices are ticked",
             trigger: ".modal div[name='selected_amount_overdue']:contains('800.00')",
+        },
+        {
+            content: "What the ticked items come to, named as Odoo names it",
+            trigger: ".modal .o_form_label:contains('Selected Overdue')",
         },
         {
             content: "Untick the invoice of 300.00 for this run",
@@ -289,8 +450,24 @@ registry.category("web_tour.tours").add("dunning_notices_effectiveness_tour", {
             run: "click",
         },
         {
+            content: "The notices of the last 30 days are left out by default: their 30 days are not over",
+            trigger: ".o_searchview_facet:contains('30 Days Elapsed')",
+        },
+        {
             content: "The pivot shows the level with its collection rate",
             trigger: ".o_pivot .o_pivot_header_cell_closed:contains('All overdue')",
+        },
+        {
+            content: "Its Total is on screen at 1440 px",
+            trigger: ".o_pivot thead th.o_pivot_header_cell_closed:contains('Total')",
+            run() {
+                const total = this.anchor.getBoundingClientRect();
+                const cells = document.querySelectorAll(".o_pivot thead th, .o_pivot td.o_pivot_cell_value");
+                const right = Math.max(...[...cells].map((cell) => cell.getBoundingClientRect().right));
+                if (total.left < 0 || right > window.innerWidth) {
+                    throw new Error(`the pivot ends at ${right}px, the window at ${window.innerWidth}px`);
+                }
+            },
         },
         {
             content: "The rate of the level: 300 collected of 1,500 dunned",
