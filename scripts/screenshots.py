@@ -13,6 +13,7 @@ followed by ``wait_after``), or ``pdf`` (a report URL, its first page, or ``page
 
 import argparse
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -35,6 +36,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+# SHOTS_ONLY=levels,menus ./dev screenshots: those shots only (a changed screen, without the others' minutes)
+ONLY = set(filter(None, os.environ.get("SHOTS_ONLY", "").split(",")))
 PREPARED_PARAM = "dunning_notices.screenshots_prepared"
 # the customers that fill the wizard's list, and a run saved for review (added to older screenshot databases)
 PREPARED_RUN_PARAM = "dunning_notices.screenshots_run_prepared"
@@ -63,6 +66,20 @@ SHOTS = [
         "wait": ".modal button[name='action_apply_filters']",
         "clicks": ["button[name='action_apply_filters']"],
         "wait_after": ".modal .o_data_row",
+    },
+    {
+        "name": "wizard_left_out",  # the customers found but left out, and why
+        "url": "/odoo/action-dunning_notices.dunning_notice_send_action",
+        "wait": ".modal button[name='action_apply_filters']",
+        "clicks": ["button[name='action_apply_filters']", ".modal .o_notebook_headers .nav-item:nth-child(2) a"],
+        "wait_after": ".modal .o_data_row",
+    },
+    {
+        "name": "menus",  # Customers > Dunning
+        "url": "/odoo/action-dunning_notices.dunning_notice_action",
+        "wait": ".o_list_renderer .o_data_row",
+        "clicks": [".o_main_navbar [data-menu-xmlid='account.menu_finance_receivables']"],
+        "wait_after": ".o-dropdown--menu .dropdown-header",
     },
     {
         "name": "invoice_last_dunning",
@@ -402,6 +419,8 @@ def main_browse(args):
                 out = OUT / lang.split("_")[0]
                 out.mkdir(parents=True, exist_ok=True)
                 for shot in SHOTS:
+                    if ONLY and shot["name"] not in ONLY:
+                        continue
                     print(f"    {take(page, args.url, shot, ids, lang, out).relative_to(ROOT)}", flush=True)
         finally:
             rpc(page, args.url, "res.users", "write", [uid], {"lang": "en_US"})
