@@ -1,6 +1,6 @@
 {
     "name": "Dunning Notices",
-    "version": "1.3.0",
+    "version": "1.4.0",
     "category": "Accounting/Accounting",
     "summary": "Send dunning notices (payment reminders) to customers with overdue invoices",
     "author": "Dunning Notices Contributors",
@@ -36,6 +36,9 @@
         "demo/dunning_notices_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "dunning_notices/static/src/js/*.js",
+        ],
         "web.assets_tests": [
             "dunning_notices/static/tests/tours/*.js",
         ],

@@ -46,12 +46,33 @@ class DunningNotice(models.Model):
 
     def action_review_leave_out(self):
         self._check_draft()
-        self._write_state({"review_excluded": True})
+        kept = self.filtered(lambda n: not n.review_excluded)
+        kept._write_state({"review_excluded": True})
+        # the run's Left Out tab and its count by reason list them, as the wizard's left-out customers
+        # sudo: runs and their left-out customers are written by the server only
+        self.env["dunning.run.left.out"].sudo().create(
+            [
+                {
+                    "run_id": notice.run_id.id,
+                    "partner_id": notice.partner_id.id,
+                    "level_id": notice.level_id.id,
+                    "reason": "review",
+                    "notice_id": notice.id,
+                    "detail": self.env._("by %(user)s", user=self.env.user.name),
+                    "amount_overdue": notice.amount_overdue,
+                    "amount_net": notice.amount_net,
+                }
+                for notice in kept
+            ]
+        )
         return True
 
     def action_review_include(self):
         self._check_draft()
         self._write_state({"review_excluded": False})
+        self.env["dunning.run.left.out"].sudo().search(
+            [("notice_id", "in", self.ids), ("reason", "=", "review")]
+        ).unlink()
         return True
 
     def action_preview_pdf(self):

@@ -64,6 +64,7 @@ class DunningNotice(models.Model):
         notice_model = self.env["dunning.notice"].with_user(SUPERUSER_ID)
         claimed, stopped = notice_model._claim_batch(len(self), notice_ids=self.ids, commit=False)
         claimed._process()
+        claimed._notify_letters_ready()
         return self.env._(
             "%(done)s done, %(failed)s in error, %(skipped)s left (no longer queued, or held by another worker)",
             done=len(claimed.filtered(lambda n: n.state == "done")),
