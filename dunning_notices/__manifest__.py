@@ -11,6 +11,7 @@
         "security/ir.model.access.csv",
         "report/dunning_notice_reports.xml",
         "report/dunning_notice_templates.xml",
+        "report/dunning_notice_email_preview.xml",
         "report/dunning_effectiveness_report_views.xml",
         "data/ir_sequence_data.xml",
         "data/mail_message_subtype_data.xml",

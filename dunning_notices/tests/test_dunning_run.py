@@ -99,12 +99,17 @@ class TestDunningRun(DunningTestCommon):
         self.assertFalse(safe_eval(report.attachment, {"object": alpha}))
         html, _type = report.with_user(self.accountant)._render_qweb_html(report, alpha.ids)
         self.assertIn(self.alpha_inv.name, html.decode())
+        # the email as the customer gets it: subject (DRAFT where the number will be), From, To, body
         email_action = alpha.action_preview_email()
-        preview_form = Form(
-            self.env[email_action["res_model"]].with_user(self.accountant).with_context(**email_action["context"])
-        )
-        self.assertIn(self.alpha_inv.name, str(preview_form.body_html))
-        self.assertIn("500.00", str(preview_form.body_html))
+        self.assertEqual((email_action["type"], email_action["report_type"]), ("ir.actions.report", "qweb-html"))
+        email_report = self.env["ir.actions.report"]._get_report(email_action["report_name"])
+        page, _type = email_report.with_user(self.accountant)._render_qweb_html(email_report, alpha.ids)
+        page = page.decode()
+        self.assertIn("Payment reminder (DRAFT)", page)
+        self.assertNotIn("(/)", page)
+        for text in (self.alpha_inv.name, "500.00", "ap@alpha.example.com", self.company.name):
+            self.assertIn(text, page)
+        self.assertFalse(self._new_mails, "nothing sent")
         # the reviewer leaves Carol out, then sends
         carol = run.notice_ids.filtered(lambda n: n.partner_id == self.carol).with_user(self.accountant)
         carol.action_review_leave_out()
@@ -215,6 +220,19 @@ class TestDunningRun(DunningTestCommon):
             run.with_user(portal).read(["name"])
         with self.assertRaises(AccessError):
             run.left_out_ids.with_user(portal).read(["reason"])
+        # the email preview and the left-out customer kept again: the run's company's billing users only
+        notice = run.notice_ids[0]
+        notice.with_user(self.accountant).action_review_leave_out()
+        review_row = run.left_out_ids.filtered(lambda r: r.reason == "review")
+        preview = self.env.ref("dunning_notices.action_report_dunning_notice_email_preview")
+        for user in (other, portal, self.internal_user):
+            with self.assertRaises(AccessError):
+                preview.with_user(user)._render_qweb_html(preview, notice.ids)
+            with self.assertRaises(AccessError):
+                notice.with_user(user).action_preview_email()
+            with self.assertRaises(AccessError):
+                review_row.with_user(user).action_review_include()
+        self.assertTrue(notice.review_excluded)
         # an auditor reads, a manager sends
         auditor = new_test_user(
             self.env,
