@@ -258,19 +258,20 @@ class DunningRun(models.Model):
 
     def _notify_letters_ready(self):
         """Tell the user of each run whose last letters to print were just prepared in the background
-        where to download them (a message on the run, in their inbox or by email as they chose)."""
+        that they are ready: a note on the run (no email) and a notification in their open web client."""
         for run in self.filtered(lambda r: r.printed_count and not r.letters_pending_count):
             # in the words of the user it is for (the queue runs in no user's language)
             env = run.with_context(lang=run.user_id.lang or self.env.lang).env
-            run.sudo().message_post(
-                body=env._(
-                    "The letters to print of run %(run)s are ready (%(count)s): download them with Download Letters on "
-                    "the run.",
-                    count=run.printed_count,
-                    run=run.name,
-                ),
-                partner_ids=run.user_id.partner_id.ids,
-                subtype_xmlid="mail.mt_comment",
+            message = env._(
+                "The letters to print of run %(run)s are ready (%(count)s): download them with Download Letters on "
+                "the run.",
+                count=run.printed_count,
+                run=run.name,
+            )
+            run.sudo()._message_log(body=message)
+            run.user_id._bus_send(
+                "simple_notification",
+                {"title": env._("Dunning notices"), "message": message, "type": "success", "sticky": True},
             )
 
     def action_view_notices(self):

@@ -1,3 +1,4 @@
+import json
 from datetime import date, timedelta
 from unittest.mock import patch
 
@@ -172,7 +173,11 @@ class TestDunningNotice(DunningTestCommon):
         ready = run.message_ids.filtered(lambda m: "are ready" in (m.body or ""))
         self.assertEqual(len(ready), 1)
         self.assertIn(f"The letters to print of run {run.name} are ready (2)", ready.body)
-        self.assertEqual(ready.partner_ids, run.user_id.partner_id)
+        self.assertEqual(ready.message_type, "notification", "a note on the run: no email")
+        self.env.cr.precommit.run()  # the bus writes its notifications when the transaction commits
+        toast = self.env["bus.bus"].sudo().search([("message", "like", f"run {run.name} are ready")])
+        self.assertEqual(len(toast), 1, "a notification in the user's web client")
+        self.assertEqual(json.loads(toast.channel)[1:], ["res.partner", run.user_id.partner_id.id])
         self._run_queue()
         self.assertEqual(len(run.message_ids.filtered(lambda m: "are ready" in (m.body or ""))), 1)
         action = run.with_user(self.accountant).action_download_letters()
