@@ -18,8 +18,8 @@ class _Rollback(Exception):
 
 @tagged("post_install", "-at_install")
 class TestDunningNoticeQueueJob(DunningTestCommon):
-    """Issue 17: with queue_job loaded server-wide, a send's notices go to jobs of ten in root.dunning,
-    which process them as the cron does."""
+    """Issue 17: with queue_job loaded server-wide, a send's notices go to jobs (of 25 by default) in
+    root.dunning, which process them as the cron does."""
 
     @classmethod
     def setUpClass(cls):
@@ -101,6 +101,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         return wizard.notice_ids, action, trap
 
     def test_send_enqueues_jobs_of_ten_in_the_dunning_channel(self):
+        self.env["ir.config_parameter"].sudo().set_param("dunning_notices_queue_job.job_size", "10")
         triggers_before = self._cron_triggers()
         notices, action, trap = self._send_trapped()
         self.assertEqual(len(notices), 25)
@@ -121,6 +122,13 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         self.assertEqual(self._cron_triggers(), triggers_before, "the jobs process the notices, not the cron")
 
     def test_job_size_is_a_system_parameter(self):
+        """25 notices a job unless the parameter says otherwise (bench/README.md: the print delay paid once
+        a job)."""
+        with self.env.cr.savepoint(flush=False) as savepoint:
+            _notices, _action, trap = self._send_trapped()
+            self.assertEqual([len(job.recordset) for job in trap.enqueued_jobs], [25])
+            savepoint.rollback()
+        self.env.invalidate_all()
         self.env["ir.config_parameter"].sudo().set_param("dunning_notices_queue_job.job_size", "20")
         _notices, _action, trap = self._send_trapped()
         self.assertEqual([len(job.recordset) for job in trap.enqueued_jobs], [20, 5])
