@@ -161,7 +161,7 @@ class TestDunningRun(DunningTestCommon):
             self.accountant
         ).action_review_leave_out()
         self.assertIn("Left out in review: 1", run.left_out_summary, "the count in the reader's language")
-        self.assertIn("Écarté lors de la revue : 1", run.with_context(lang="fr_FR").left_out_summary)
+        self.assertIn("Écarté à la vérification : 1", run.with_context(lang="fr_FR").left_out_summary)
         with freeze_time(AS_OF), self.mock_mail_gateway():
             run.with_user(self.accountant).action_send()
         self.assertTrue(

@@ -30,6 +30,8 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         cls.partners[0].email = False  # printed, not emailed
         for index, partner in enumerate(cls.partners):
             cls._invoice(partner, date(2026, 6, 1), 10 + index, due=date(2026, 6, 2))
+        # jobs of ten (not the default 25), so that a send of the 25 customers makes several jobs
+        cls.env["ir.config_parameter"].sudo().set_param("dunning_notices_queue_job.job_size", "10")
 
     def setUp(self):
         super().setUp()
@@ -101,7 +103,6 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         return wizard.notice_ids, action, trap
 
     def test_send_enqueues_jobs_of_ten_in_the_dunning_channel(self):
-        self.env["ir.config_parameter"].sudo().set_param("dunning_notices_queue_job.job_size", "10")
         triggers_before = self._cron_triggers()
         notices, action, trap = self._send_trapped()
         self.assertEqual(len(notices), 25)
@@ -124,6 +125,7 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
     def test_job_size_is_a_system_parameter(self):
         """25 notices a job unless the parameter says otherwise (bench/README.md: the print delay paid once
         a job)."""
+        self.env["ir.config_parameter"].sudo().set_param("dunning_notices_queue_job.job_size", False)
         with self.env.cr.savepoint(flush=False) as savepoint:
             _notices, _action, trap = self._send_trapped()
             self.assertEqual([len(job.recordset) for job in trap.enqueued_jobs], [25])
