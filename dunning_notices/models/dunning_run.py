@@ -110,6 +110,7 @@ class DunningRun(models.Model):
     # -------------------------------------------------------------------------
 
     @api.depends("notice_ids.state", "notice_ids.delivery_state", "notice_ids.review_excluded", "left_out_ids")
+    @api.depends_context("lang")  # the reasons' labels in the summary
     def _compute_counts(self):
         counts = {run: dict.fromkeys(("notices", "emailed", "printed", "failed", "pending"), 0) for run in self}
         amounts = dict.fromkeys(self, 0.0)
