@@ -57,7 +57,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True, help="Odoo configuration file (.local/odoo.conf)")
     parser.add_argument("--notices", type=int, default=500, help="customers seeded and notices sent")
-    parser.add_argument("--job-size", type=int, default=10, help="notices per job (the system parameter)")
+    parser.add_argument("--job-size", type=int, default=25, help="notices per job (the system parameter)")
     parser.add_argument("--workers", type=int, default=3, help="HTTP workers per server")
     parser.add_argument("--capacity", type=int, default=2, help="jobs at once, over all servers (root.dunning)")
     parser.add_argument("--port", type=int, default=8180, help="proxy port; servers on the next ones")

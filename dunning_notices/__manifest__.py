@@ -1,6 +1,6 @@
 {
     "name": "Dunning Notices",
-    "version": "1.3.0",
+    "version": "1.4.0",
     "category": "Accounting/Accounting",
     "summary": "Send dunning notices (payment reminders) to customers with overdue invoices",
     "author": "Dunning Notices Contributors",
@@ -11,6 +11,7 @@
         "security/ir.model.access.csv",
         "report/dunning_notice_reports.xml",
         "report/dunning_notice_templates.xml",
+        "report/dunning_notice_email_preview.xml",
         "report/dunning_effectiveness_report_views.xml",
         "data/ir_sequence_data.xml",
         "data/mail_message_subtype_data.xml",
@@ -36,6 +37,9 @@
         "demo/dunning_notices_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "dunning_notices/static/src/js/*.js",
+        ],
         "web.assets_tests": [
             "dunning_notices/static/tests/tours/*.js",
         ],

@@ -29,6 +29,7 @@ EXCLUSION_REASONS = [
     ("min_interval", "Reminded too recently"),
     ("duplicate", "Notice of this level and date already made"),
     ("escalation_wait", "Waiting for the next level"),
+    ("review", "Left out in review"),
 ]
 ESCALATION_MODE_SELECTION = [
     ("range", "By days range"),

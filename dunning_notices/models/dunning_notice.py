@@ -26,7 +26,7 @@ def format_amounts_by_currency(env, amounts_by_currency):
 class DunningNotice(models.Model):
     _name = "dunning.notice"
     _description = "Dunning Notice"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _check_company_auto = True
     # users read notices and may discuss them; only the server writes them

@@ -15,8 +15,7 @@ class DunningNotice(models.Model):
     """What happens to a notice after its email left: a bounce flags it, tells its sender and puts it
     on the "To print" list, from which printing it marks it printed."""
 
-    _name = "dunning.notice"
-    _inherit = ["dunning.notice", "mail.activity.mixin"]
+    _inherit = "dunning.notice"
 
     bounced = fields.Boolean(readonly=True, copy=False, index=True)
     # what mail recorded on the notice's email: the addresses that bounced and their servers' replies

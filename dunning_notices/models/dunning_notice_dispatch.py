@@ -43,8 +43,8 @@ class DunningNotice(models.Model):
 
     def _get_result_action(self, next_action=None):
         """Say what the run of these notices did, then open them with their delivery state, or the run
-        whose letters are being prepared, or ``next_action`` (or download them when the run only printed
-        and was processed at once: a single notice)."""
+        whose letters are being prepared, or ``next_action``; the letters processed at once download
+        first, in one PDF (the client action ``dunning_notices.download_then_open``)."""
         notices = self
         printed = notices.filtered(lambda n: n.to_print and n.state == "done")
         action = next_action
@@ -55,8 +55,12 @@ class DunningNotice(models.Model):
             action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action")
             action["domain"] = [("id", "in", sorted(notices.ids))]
             action["context"] = {"create": False}
-        if printed and printed == notices:  # a printing run done at once: its PDF downloads
-            action = printed.action_print()
+        if printed:  # letters done at once: the user gets them, then the notices
+            action = {
+                "type": "ir.actions.client",
+                "tag": "dunning_notices.download_then_open",
+                "params": {"report": printed.sorted("name").action_print(), "next": action},
+            }
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

@@ -13,9 +13,9 @@ _logger = logging.getLogger(__name__)
 
 # Notices printed by one call of the report engine (one wkhtmltopdf process). Each call also waits
 # Odoo's report.print_delay (1 s by default) for scripts: the more notices a call, the less that
-# wait costs each of them (see README, "PDF throughput").
+# wait costs each of them: a queue batch (50) in one call (bench/README.md).
 PDF_NOTICES_PER_CALL_PARAM = "dunning_notices.pdf_notices_per_call"
-PDF_NOTICES_PER_CALL_DEFAULT = 25
+PDF_NOTICES_PER_CALL_DEFAULT = 50
 
 
 @dataclass

@@ -33,6 +33,7 @@ class DunningNotice(models.Model):
         calls again while some remain."""
         notices, stopped = self._claim_batch(batch_size)
         notices._process()
+        notices._notify_letters_ready()
         # the stopped ones count as done: a batch of them only must not end the cron's run
         cron_progress(self.env, len(notices) + len(stopped), remaining=self.search_count([("state", "=", "queued")]))
         return notices
@@ -103,6 +104,11 @@ class DunningNotice(models.Model):
                 )
             )
         return notices - stopped, stopped
+
+    def _notify_letters_ready(self):
+        """After a batch of the background: the runs whose last letters to print it prepared tell their
+        user (a letter printed in the request downloads at once)."""
+        self.filtered("to_print").run_id._notify_letters_ready()
 
     @api.model
     def _auto_commit(self):

@@ -46,12 +46,33 @@ class DunningNotice(models.Model):
 
     def action_review_leave_out(self):
         self._check_draft()
-        self._write_state({"review_excluded": True})
+        kept = self.filtered(lambda n: not n.review_excluded)
+        kept._write_state({"review_excluded": True})
+        # the run's Left Out tab and its count by reason list them, as the wizard's left-out customers
+        # sudo: runs and their left-out customers are written by the server only
+        self.env["dunning.run.left.out"].sudo().create(
+            [
+                {
+                    "run_id": notice.run_id.id,
+                    "partner_id": notice.partner_id.id,
+                    "level_id": notice.level_id.id,
+                    "reason": "review",
+                    "notice_id": notice.id,
+                    "detail": self.env._("by %(user)s", user=self.env.user.name),
+                    "amount_overdue": notice.amount_overdue,
+                    "amount_net": notice.amount_net,
+                }
+                for notice in kept
+            ]
+        )
         return True
 
     def action_review_include(self):
         self._check_draft()
         self._write_state({"review_excluded": False})
+        self.env["dunning.run.left.out"].sudo().search(
+            [("notice_id", "in", self.ids), ("reason", "=", "review")]
+        ).unlink()
         return True
 
     def action_preview_pdf(self):
@@ -61,25 +82,38 @@ class DunningNotice(models.Model):
         return self.report_id.report_action(self, config=False)
 
     def action_preview_email(self):
-        """The email as the customer would get it, in Odoo's template preview (rendered, not sent)."""
+        """The email as the customer would get it (subject, From, To, body in their language), rendered
+        now and not sent: an HTML page of its own, not the template editor's preview."""
         self.ensure_one()
         self._check_draft()
+        self._get_preview_template()
+        return self.env.ref("dunning_notices.action_report_dunning_notice_email_preview").report_action(
+            self, config=False
+        )
+
+    def _get_preview_template(self):
         template = self.mail_template_id or self.level_id.mail_template_id
         if not template:
             raise UserError(
                 self.env._("The notice of %(customer)s has no email template.", customer=self.partner_id.display_name)
             )
+        return template
+
+    def _get_email_preview(self):
+        """{subject, email_from, email_to, body} of a draft notice's email, rendered by its template in
+        the customer's language; the subject says DRAFT where the number will be."""
+        self.ensure_one()
+        self._check_draft()
+        template = self._get_preview_template()
+        subject = template._render_field("subject", self.ids, compute_lang=True)[self.id] or ""
+        body = template._render_field("body_html", self.ids, compute_lang=True)[self.id] or ""
+        draft = self.with_context(lang=self.partner_id.lang or self.env.lang).env._("DRAFT")
+        marked = subject.replace(f"({self.name})", f"({draft})")
         return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Email to %(customer)s", customer=self.partner_id.display_name),
-            "res_model": "mail.template.preview",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {
-                "default_mail_template_id": template.id,
-                "default_resource_ref": f"{self._name},{self.id}",
-                "default_lang": self.partner_id.lang,
-            },
+            "subject": marked if marked != subject else f"[{draft}] {subject}",
+            "email_from": self._get_sender_email_from(),
+            "email_to": ", ".join(self.recipient_ids.mapped("email_formatted")),
+            "body": body,
         }
 
     def _confirm_drafts(self):

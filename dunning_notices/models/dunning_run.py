@@ -68,6 +68,19 @@ class DunningRun(models.Model):
     )
     error_message = fields.Text(readonly=True)
     notice_ids = fields.One2many("dunning.notice", "run_id", readonly=True)
+    # what the form lists: the notices the run sends (Net Due is their total), the cancelled ones apart
+    # (settled or left out before sending); those left out in review are on Left Out
+    sent_notice_ids = fields.One2many(
+        "dunning.notice",
+        "run_id",
+        string="Notices Sent",
+        readonly=True,
+        domain=[("state", "!=", "cancel"), ("review_excluded", "=", False)],
+    )
+    cancelled_notice_ids = fields.One2many(
+        "dunning.notice", "run_id", string="Cancelled Notices", readonly=True, domain=[("state", "=", "cancel")]
+    )
+    level_display = fields.Char(string="Level", compute="_compute_level_display")
     left_out_ids = fields.One2many("dunning.run.left.out", "run_id", readonly=True)
     notice_count = fields.Integer(string="Number of Notices", compute="_compute_counts")
     emailed_count = fields.Integer(string="Emailed", compute="_compute_counts")
@@ -97,6 +110,7 @@ class DunningRun(models.Model):
     # -------------------------------------------------------------------------
 
     @api.depends("notice_ids.state", "notice_ids.delivery_state", "notice_ids.review_excluded", "left_out_ids")
+    @api.depends_context("lang")  # the reasons' labels in the summary
     def _compute_counts(self):
         counts = {run: dict.fromkeys(("notices", "emailed", "printed", "failed", "pending"), 0) for run in self}
         amounts = dict.fromkeys(self, 0.0)
@@ -109,11 +123,13 @@ class DunningRun(models.Model):
                 ["__count", "amount_net:sum"],
             )
         ):
-            if state in ("cancel", "error") or left_out:
-                counts[run]["failed"] += count if state == "error" else 0
+            if state == "cancel" or left_out:
+                continue
+            amounts[run] += amount  # the notices the form lists, errors included (they can be retried)
+            if state == "error":
+                counts[run]["failed"] += count
                 continue
             counts[run]["notices"] += count
-            amounts[run] += amount
             if state == "done":
                 counts[run]["emailed"] += count if to_email else 0
                 counts[run]["printed"] += count if to_print else 0
@@ -134,7 +150,14 @@ class DunningRun(models.Model):
             run.letters_pending_count = counts[run]["pending"]
             run.amount_net = amounts[run]
             run.left_out_count = sum(count for _reason, count in left_out[run])
-            run.left_out_summary = ", ".join(f"{reason}: {count}" for reason, count in left_out[run])
+            run.left_out_summary = ", ".join(
+                self.env._("%(reason)s: %(count)s", reason=reason, count=count) for reason, count in left_out[run]
+            )
+
+    @api.depends("level_id")
+    def _compute_level_display(self):
+        for run in self:
+            run.level_display = run.level_id.name or self.env._("All levels")
 
     @api.depends("customer_ref_from", "customer_ref_to", "customer_type", "category_ids", "partner_ids")
     def _compute_filter_summary(self):
@@ -187,7 +210,7 @@ class DunningRun(models.Model):
         kept = kept._leave_out_by_customer_rules()
         kept._confirm_drafts()
         self._write_state({"state": "sent"})
-        self.message_post(body=self.env._("Run sent by %(user)s.", user=self.env.user.name))
+        self.message_post(body=self._company_env()._("Run sent by %(user)s.", user=self.env.user.name))
         self.activity_ids.action_feedback(feedback=self.env._("Sent"))
         kept._process_or_enqueue()
         # the notification, then the run again with its notices' states
@@ -204,9 +227,15 @@ class DunningRun(models.Model):
                 {"state": "cancel", "cancel_reason": self.env._("Run %(run)s discarded.", run=run.name)}
             )
             run._write_state({"state": "discarded"})
-            run.message_post(body=self.env._("Run discarded by %(user)s.", user=self.env.user.name))
+            run.message_post(body=run._company_env()._("Run discarded by %(user)s.", user=self.env.user.name))
             run.activity_ids.action_feedback(feedback=self.env._("Discarded"))
         return True
+
+    def _company_env(self):
+        """The environment in the run's company language, for the lines of its story: whoever reads the
+        chatter later reads the same words, not those of the user who clicked."""
+        self.ensure_one()
+        return self.with_context(lang=self.company_id.partner_id.lang or self.env.lang).env
 
     def _lock_for_update(self):
         """Two reviewers clicking at once: the second waits, then finds the run no longer in draft."""
@@ -227,6 +256,24 @@ class DunningRun(models.Model):
                 else self.env._("Run %(run)s printed no letter.", run=self.name)
             )
         return printed.action_print()
+
+    def _notify_letters_ready(self):
+        """Tell the user of each run whose last letters to print were just prepared in the background
+        that they are ready: a note on the run (no email) and a notification in their open web client."""
+        for run in self.filtered(lambda r: r.printed_count and not r.letters_pending_count):
+            # in the words of the user it is for (the queue runs in no user's language)
+            env = run.with_context(lang=run.user_id.lang or self.env.lang).env
+            message = env._(
+                "The letters to print of run %(run)s are ready (%(count)s): download them with Download Letters on "
+                "the run.",
+                count=run.printed_count,
+                run=run.name,
+            )
+            run.sudo()._message_log(body=message)
+            run.user_id._bus_send(
+                "simple_notification",
+                {"title": env._("Dunning notices"), "message": message, "type": "success", "sticky": True},
+            )
 
     def action_view_notices(self):
         self.ensure_one()

@@ -18,6 +18,13 @@ class DunningRunLeftOut(models.Model):
     level_id = fields.Many2one("dunning.level", readonly=True)
     reason = fields.Selection(EXCLUSION_REASONS, required=True, readonly=True)
     detail = fields.Char(readonly=True)
-    notice_id = fields.Many2one("dunning.notice", string="Earlier Notice", readonly=True)
+    # the earlier notice behind min_interval or duplicate; the run's own notice when left out in review
+    notice_id = fields.Many2one("dunning.notice", readonly=True)
+    run_state = fields.Selection(related="run_id.state")
     amount_overdue = fields.Monetary(string="Overdue", readonly=True, currency_field="currency_id")
     amount_net = fields.Monetary(string="Net Due", readonly=True, currency_field="currency_id")
+
+    def action_review_include(self):
+        """Keep for sending the notice of a customer left out in review (the run's Left Out tab)."""
+        self.filtered(lambda r: r.reason == "review").notice_id.action_review_include()
+        return True

@@ -30,8 +30,11 @@ class ResCompany(models.Model):
         help="Default sender of the dunning notices; the current user when empty.",
     )
 
+    # a week by default: a run moved a day later does not remind the customers of the day before again
+    # (a new column fills existing companies too; an upgrade keeps what a company had)
     dunning_min_interval_days = fields.Integer(
         string="Minimum Days Between Dunning Notices",
+        default=7,
         help="A customer that received a dunning notice (of any level) fewer than this number of days before "
         "the as-of date is left out of a run; 0 means no minimum.",
     )

@@ -25,3 +25,4 @@ from . import test_dunning_routes
 from . import test_readme
 from . import test_dunning_companies
 from . import test_dunning_screens
+from . import test_dunning_defaults

@@ -25,6 +25,8 @@ class DunningTestCommon(AccountTestInvoicingCommon, MailCommon):
         cls.currency = cls.company_data["currency"]
         cls.company.email = "billing@company.example.com"
         cls.env["dunning.level"].search([("company_id", "=", cls.company.id)]).active = False
+        # no minimum interval (a new company's default is 7 days): the tests of the rule set their own
+        cls.company.dunning_min_interval_days = 0
         level_model = cls.env["dunning.level"]
         report = cls.env.ref("dunning_notices.action_report_dunning_notice")
         cls.level_early, cls.level_late, cls.level_big = level_model.create(

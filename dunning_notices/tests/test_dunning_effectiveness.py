@@ -8,7 +8,7 @@ from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..compat import web_read_group
-from ..models.dunning_notice_effectiveness import DEMO_HISTORY_CUSTOMERS
+from ..hooks import DEMO_HISTORY_CUSTOMERS
 from .common import DunningTestCommon
 
 # Day 0: the first notice is sent; both invoices were due 12 days before.

@@ -1,3 +1,4 @@
+import json
 from datetime import date, timedelta
 from unittest.mock import patch
 
@@ -168,6 +169,17 @@ class TestDunningNotice(DunningTestCommon):
         self.assertEqual(len(printed.pdf_attachment_id), 2)
         run.invalidate_recordset()
         self.assertEqual((run.letters_pending_count, run.printed_count), (0, 2))
+        # the user who sent the run is told, once, that its letters are ready
+        ready = run.message_ids.filtered(lambda m: "are ready" in (m.body or ""))
+        self.assertEqual(len(ready), 1)
+        self.assertIn(f"The letters to print of run {run.name} are ready (2)", ready.body)
+        self.assertEqual(ready.message_type, "notification", "a note on the run: no email")
+        self.env.cr.precommit.run()  # the bus writes its notifications when the transaction commits
+        toast = self.env["bus.bus"].sudo().search([("message", "like", f"run {run.name} are ready")])
+        self.assertEqual(len(toast), 1, "a notification in the user's web client")
+        self.assertEqual(json.loads(toast.channel)[1:], ["res.partner", run.user_id.partner_id.id])
+        self._run_queue()
+        self.assertEqual(len(run.message_ids.filtered(lambda m: "are ready" in (m.body or ""))), 1)
         action = run.with_user(self.accountant).action_download_letters()
         self.assertEqual(action["type"], "ir.actions.report")
         self.assertEqual(action["report_name"], "dunning_notices.report_dunning_notice")
@@ -191,8 +203,13 @@ class TestDunningNotice(DunningTestCommon):
         self.assertEqual(notice.state, "done")
         self.assertTrue(notice.pdf_attachment_id)
         self.assertEqual(action["params"]["message"], "0 emailed, 1 printed, 0 failed, 0 settled before sending.")
-        self.assertEqual(action["params"]["next"]["type"], "ir.actions.report")
-        self.assertEqual(action["params"]["next"]["context"]["active_ids"], notice.ids)
+        # the letter downloads, then the run's notices open (not back to where the wizard was opened)
+        then = action["params"]["next"]
+        self.assertEqual((then["type"], then["tag"]), ("ir.actions.client", "dunning_notices.download_then_open"))
+        self.assertEqual(then["params"]["report"]["type"], "ir.actions.report")
+        self.assertEqual(then["params"]["report"]["context"]["active_ids"], notice.ids)
+        self.assertEqual(then["params"]["next"]["res_model"], "dunning.notice")
+        self.assertEqual(then["params"]["next"]["domain"], [("id", "in", notice.ids)])
 
     def test_mixed_run_emails_at_once_and_prints_in_the_background(self):
         """Emails without PDF are sent at once; the letter to print is prepared in the background and
@@ -214,6 +231,7 @@ class TestDunningNotice(DunningTestCommon):
         with self.mock_mail_gateway():
             self._run_queue()
         self.assertEqual(letter.state, "done")
+        self.assertTrue(run.message_ids.filtered(lambda m: f"run {run.name} are ready (1)" in (m.body or "")))
         action = run.action_download_letters()
         self.assertEqual(action["context"]["active_ids"], letter.ids)
         self.assertEqual(letter.report_id.retrieve_attachment(letter), letter.pdf_attachment_id)

@@ -255,8 +255,12 @@ class TestDunningNoticeMail(DunningTestCommon):
         # once the queue processed them (here by _send), the same run's feedback
         action = wizard.notice_ids._get_result_action()
         self.assertEqual(action["params"]["message"], "2 emailed, 1 printed, 0 failed, 0 settled before sending.")
-        self.assertEqual(action["params"]["next"]["res_model"], "dunning.notice")
-        self.assertEqual(action["params"]["next"]["domain"], [("id", "in", sorted(wizard.notice_ids.ids))])
+        # the printed letter downloads first, then the notices open
+        then = action["params"]["next"]
+        self.assertEqual(then["tag"], "dunning_notices.download_then_open")
+        self.assertEqual(then["params"]["report"]["context"]["active_ids"], wizard.notice_ids.filtered("to_print").ids)
+        self.assertEqual(then["params"]["next"]["res_model"], "dunning.notice")
+        self.assertEqual(then["params"]["next"]["domain"], [("id", "in", sorted(wizard.notice_ids.ids))])
 
     def test_migration_makes_old_templates_list_overdue_items_only(self):
         """A database installed before 18.0.1.1.0 keeps its (noupdate) templates: the migration makes their

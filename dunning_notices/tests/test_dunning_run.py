@@ -99,20 +99,42 @@ class TestDunningRun(DunningTestCommon):
         self.assertFalse(safe_eval(report.attachment, {"object": alpha}))
         html, _type = report.with_user(self.accountant)._render_qweb_html(report, alpha.ids)
         self.assertIn(self.alpha_inv.name, html.decode())
+        # the email as the customer gets it: subject (DRAFT where the number will be), From, To, body
         email_action = alpha.action_preview_email()
-        preview_form = Form(
-            self.env[email_action["res_model"]].with_user(self.accountant).with_context(**email_action["context"])
-        )
-        self.assertIn(self.alpha_inv.name, str(preview_form.body_html))
-        self.assertIn("500.00", str(preview_form.body_html))
+        self.assertEqual((email_action["type"], email_action["report_type"]), ("ir.actions.report", "qweb-html"))
+        email_report = self.env["ir.actions.report"]._get_report(email_action["report_name"])
+        page, _type = email_report.with_user(self.accountant)._render_qweb_html(email_report, alpha.ids)
+        page = page.decode()
+        self.assertIn("Payment reminder (DRAFT)", page)
+        self.assertNotIn("(/)", page)
+        for text in (self.alpha_inv.name, "500.00", "ap@alpha.example.com", self.company.name):
+            self.assertIn(text, page)
+        self.assertFalse(self._new_mails, "nothing sent")
         # the reviewer leaves Carol out, then sends
         carol = run.notice_ids.filtered(lambda n: n.partner_id == self.carol).with_user(self.accountant)
         carol.action_review_leave_out()
+        # listed on the run's Left Out, kept again from there, left out again: one row, whatever the clicks
+        review_row = run.left_out_ids.filtered(lambda r: r.reason == "review")
+        self.assertEqual((review_row.partner_id, review_row.notice_id), (self.carol, carol))
+        self.assertIn("Left out in review: 1", run.left_out_summary)
+        self.assertNotIn(carol, run.sent_notice_ids, "the notices the run sends, its Net Due")
+        self.assertEqual(run.amount_net, sum(run.sent_notice_ids.mapped("amount_net")))
+        review_row.with_user(self.accountant).action_review_include()
+        self.assertFalse(carol.review_excluded)
+        self.assertFalse(run.left_out_ids.filtered(lambda r: r.reason == "review"))
+        carol.action_review_leave_out()
+        carol.action_review_leave_out()
+        self.assertEqual(len(run.left_out_ids.filtered(lambda r: r.reason == "review")), 1)
         with freeze_time(AS_OF), self.mock_mail_gateway():
             run.with_user(self.accountant).action_send()
             self._run_queue()
         self.assertEqual(run.state, "sent")
         self.assertEqual(carol.state, "cancel")
+        run.invalidate_recordset()
+        self.assertEqual(run.cancelled_notice_ids, carol)
+        self.assertEqual(run.left_out_ids.filtered(lambda r: r.reason == "review").partner_id, self.carol)
+        self.assertEqual(run.amount_net, sum(run.sent_notice_ids.mapped("amount_net")), "the list's total")
+        self.assertEqual(run.level_display, run.level_id.name)
         self.assertEqual(carol.name, "/")
         kept = run.notice_ids - carol
         self.assertEqual(set(kept.mapped("state")), {"done"})
@@ -123,6 +145,28 @@ class TestDunningRun(DunningTestCommon):
         self.assertTrue(safe_eval(report.attachment, {"object": alpha}), "stored once processed")
         with self.assertRaisesRegex(UserError, run.name):
             run.with_user(self.accountant).action_send()
+
+    def test_run_story_in_the_company_language(self):
+        """The run's chatter reads in its company's language, whoever clicked: a French company's run,
+        sent by an English-speaking accountant, says "Lot envoyé par"; the left-out count is French."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["dunning_notices"], ["fr_FR"], overwrite=True)
+        self.company.partner_id.lang = "fr_FR"
+        self.accountant.lang = "en_US"
+        wizard = self._apply_as_accountant()
+        with self.mock_mail_gateway():
+            wizard.action_save_for_review()
+        run = wizard.notice_ids.run_id
+        run.notice_ids.filtered(lambda n: n.partner_id == self.carol).with_user(
+            self.accountant
+        ).action_review_leave_out()
+        self.assertIn("Left out in review: 1", run.left_out_summary, "the count in the reader's language")
+        self.assertIn("Écarté à la vérification : 1", run.with_context(lang="fr_FR").left_out_summary)
+        with freeze_time(AS_OF), self.mock_mail_gateway():
+            run.with_user(self.accountant).action_send()
+        self.assertTrue(
+            any(f"Lot envoyé par {self.accountant.name}." in body for body in run.message_ids.mapped("body"))
+        )
 
     def test_discard_uses_no_number(self):
         wizard = self._apply_as_accountant()
@@ -176,6 +220,19 @@ class TestDunningRun(DunningTestCommon):
             run.with_user(portal).read(["name"])
         with self.assertRaises(AccessError):
             run.left_out_ids.with_user(portal).read(["reason"])
+        # the email preview and the left-out customer kept again: the run's company's billing users only
+        notice = run.notice_ids[0]
+        notice.with_user(self.accountant).action_review_leave_out()
+        review_row = run.left_out_ids.filtered(lambda r: r.reason == "review")
+        preview = self.env.ref("dunning_notices.action_report_dunning_notice_email_preview")
+        for user in (other, portal, self.internal_user):
+            with self.assertRaises(AccessError):
+                preview.with_user(user)._render_qweb_html(preview, notice.ids)
+            with self.assertRaises(AccessError):
+                notice.with_user(user).action_preview_email()
+            with self.assertRaises(AccessError):
+                review_row.with_user(user).action_review_include()
+        self.assertTrue(notice.review_excluded)
         # an auditor reads, a manager sends
         auditor = new_test_user(
             self.env,

@@ -32,7 +32,14 @@ class DunningNoticeSend(models.TransientModel):
             raise UserError(self.env._("Choose an email template to email the notices."))
         # sudo: users have no create right on runs and notices, which only runs make; the notices'
         # constraints check what they hold (the customer's own items, dunning templates).
-        run = self.env["dunning.run"].sudo().create({**self._prepare_run_vals(state), **(run_vals or {})})
+        # its "created" line in the company's language, as the run's later lines (dunning.run)
+        run = (
+            self.env["dunning.run"]
+            .sudo()
+            .with_context(lang=self.company_id.partner_id.lang or self.env.lang)
+            .create({**self._prepare_run_vals(state), **(run_vals or {})})
+            .with_context(lang=self.env.lang)
+        )
         vals_list = [
             {**vals, "run_id": run.id, "state": "draft" if state == "draft" else "queued"}
             for vals in lines._prepare_notice_vals()

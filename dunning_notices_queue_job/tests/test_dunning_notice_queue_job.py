@@ -18,8 +18,8 @@ class _Rollback(Exception):
 
 @tagged("post_install", "-at_install")
 class TestDunningNoticeQueueJob(DunningTestCommon):
-    """Issue 17: with queue_job loaded server-wide, a send's notices go to jobs of ten in root.dunning,
-    which process them as the cron does."""
+    """Issue 17: with queue_job loaded server-wide, a send's notices go to jobs (of 25 by default) in
+    root.dunning, which process them as the cron does."""
 
     @classmethod
     def setUpClass(cls):
@@ -30,6 +30,8 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         cls.partners[0].email = False  # printed, not emailed
         for index, partner in enumerate(cls.partners):
             cls._invoice(partner, date(2026, 6, 1), 10 + index, due=date(2026, 6, 2))
+        # jobs of ten (not the default 25), so that a send of the 25 customers makes several jobs
+        cls.env["ir.config_parameter"].sudo().set_param("dunning_notices_queue_job.job_size", "10")
 
     def setUp(self):
         super().setUp()
@@ -121,6 +123,14 @@ class TestDunningNoticeQueueJob(DunningTestCommon):
         self.assertEqual(self._cron_triggers(), triggers_before, "the jobs process the notices, not the cron")
 
     def test_job_size_is_a_system_parameter(self):
+        """25 notices a job unless the parameter says otherwise (bench/README.md: the print delay paid once
+        a job)."""
+        self.env["ir.config_parameter"].sudo().set_param("dunning_notices_queue_job.job_size", False)
+        with self.env.cr.savepoint(flush=False) as savepoint:
+            _notices, _action, trap = self._send_trapped()
+            self.assertEqual([len(job.recordset) for job in trap.enqueued_jobs], [25])
+            savepoint.rollback()
+        self.env.invalidate_all()
         self.env["ir.config_parameter"].sudo().set_param("dunning_notices_queue_job.job_size", "20")
         _notices, _action, trap = self._send_trapped()
         self.assertEqual([len(job.recordset) for job in trap.enqueued_jobs], [20, 5])

@@ -391,20 +391,23 @@ registry.category("web_tour.tours").add("dunning_notices_review_tour", {
         },
         {
             content: "Preview Alpha's email",
-            trigger: ".o_form_view div[name='notice_ids'] .o_data_row:contains('Alpha Corp') button[name='action_preview_email']",
+            trigger: ".o_form_view div[name='sent_notice_ids'] .o_data_row:contains('Alpha Corp') button[name='action_preview_email']",
             run: "click",
         },
         {
-            content: "The email lists Alpha's invoice",
-            trigger: ".modal div[name='body_html']:contains('500.00')",
+            content: "The email as Alpha gets it: its subject says DRAFT, its body lists Alpha's invoice",
+            trigger: ":iframe td:contains('(DRAFT)')",
         },
         {
-            content: "Close the preview",
-            trigger: ".modal .modal-footer button:contains('Discard'), .modal .btn-close",
+            trigger: ":iframe div:contains('500.00')",
+        },
+        {
+            content: "Back to the run",
+            trigger: ".o_breadcrumb .o_back_button a, .o_breadcrumb li:not(.active) a",
             run: "click",
         },
         {
-            trigger: "body:not(:has(.modal))",
+            trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('To Review')",
         },
         {
             content: "Send the run",
