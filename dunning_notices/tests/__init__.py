@@ -24,3 +24,4 @@ from . import test_dunning_trust
 from . import test_dunning_routes
 from . import test_readme
 from . import test_dunning_companies
+from . import test_dunning_notice_letter
