@@ -43,6 +43,10 @@
         "web.assets_tests": [
             "dunning_notices/static/tests/tours/*.js",
         ],
+        # the layout of the notice's PDF
+        "web.report_assets_common": [
+            "dunning_notices/static/src/scss/report_dunning_notice.scss",
+        ],
     },
     "post_init_hook": "_post_init_hook",
     "installable": True,

@@ -117,11 +117,25 @@ def post_init(env):
     env["dunning.interest.scheme"]._create_default_schemes(companies)
     env["dunning.level"]._create_default_levels(companies)
     env["dunning.notice"]._create_notice_sequences(companies)
+    set_notice_paperformat(env)
     module = env.ref("base.module_dunning_notices")
     module.invalidate_recordset(["demo"])  # set by the loader in SQL, just before this hook
     if module.demo:
         create_collection_history(env)
         create_reminder_history(env)
+
+
+def set_notice_paperformat(env):
+    """The letter's paper format (its own margins; Odoo's and the company's formats are left as they are), in
+    the main company's page size: set once, at install or by the upgrade to 1.4.0, so that an administrator's
+    later choice on the report stays (the report's XML does not set it)."""
+    report = env.ref("dunning_notices.action_report_dunning_notice")
+    if report.paperformat_id:
+        return
+    letter = env.ref("base.main_company").paperformat_id.format == "Letter"
+    report.paperformat_id = env.ref(
+        "dunning_notices.paperformat_dunning_notice_letter" if letter else "dunning_notices.paperformat_dunning_notice"
+    )
 
 
 # the days after the due date at which the demo's earlier reminders of an item were sent, level after level

@@ -29,9 +29,14 @@ class DunningNoticeLine(models.Model):
     amount_residual_company = fields.Monetary(
         string="Amount Due (Company Currency)", currency_field="company_currency_id"
     )
+    # which instalment of its invoice the item is (0 of 0: paid in one go), for the letter to tell
+    # two items of one invoice apart
+    instalment_number = fields.Integer()
+    instalment_count = fields.Integer()
 
     @api.model
     def _prepare_vals_from_move_line(self, line, days_overdue):
+        instalment_number, instalment_count = self._get_instalment(line)
         return {
             "move_line_id": line.id,
             "move_id": line.move_id.id,
@@ -42,4 +47,28 @@ class DunningNoticeLine(models.Model):
             "amount_original": line.amount_currency,
             "amount_residual": line.amount_residual_currency,
             "amount_residual_company": line.amount_residual,
+            "instalment_number": instalment_number,
+            "instalment_count": instalment_count,
         }
+
+    @api.model
+    def _get_instalment(self, line):
+        """(number, count) of the journal item ``line`` among its invoice's instalments, numbered as
+        Odoo's invoice numbers them (its payment term lines by due date); (0, 0) for an invoice due in
+        one go or an item that is no instalment (a payment, a credit)."""
+        if line.display_type != "payment_term":
+            return 0, 0
+        terms = line.move_id.line_ids.filtered(lambda item: item.display_type == "payment_term")
+        if len(terms) < 2:
+            return 0, 0
+        ordered = terms.sorted(key=lambda item: (item.date_maturity, item.date))
+        return ordered.ids.index(line.id) + 1, len(terms)
+
+    def _get_instalment_label(self):
+        """The letter's "Instalment 1 of 2", in its language; empty for an item due in one go."""
+        self.ensure_one()
+        if self.instalment_count < 2:
+            return ""
+        return self.env._(
+            "Instalment %(number)s of %(count)s", number=self.instalment_number, count=self.instalment_count
+        )

@@ -26,3 +26,4 @@ from . import test_readme
 from . import test_dunning_companies
 from . import test_dunning_screens
 from . import test_dunning_defaults
+from . import test_dunning_notice_letter
