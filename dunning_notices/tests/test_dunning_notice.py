@@ -452,7 +452,7 @@ class TestDunningNotice(DunningTestCommon):
         beta = wizard.notice_ids.filtered(lambda n: n.partner_id == self.beta)
         self.assertIn("rappel de paiement", beta.message_id.subject)
         self.assertIn("Jours de retard", beta.message_id.body)
-        self.assertIn("Avis de relance", beta.pdf_attachment_id.raw.decode())
+        self.assertIn("Lettre de relance", beta.pdf_attachment_id.raw.decode())
         alpha = wizard.notice_ids.filtered(lambda n: n.partner_id == self.alpha)
         self.assertIn("Payment reminder", alpha.message_id.subject)
 

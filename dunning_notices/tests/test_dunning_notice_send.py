@@ -288,7 +288,9 @@ class TestDunningNoticeSendQueries(DunningTestCommon):
         """Emailing a batch of notices costs a bounded number of queries a notice: each is rendered by
         mail's composer and posted with message_post (about 16 queries a notice), the rest per batch."""
         counts = {size: self._queue_batch_queries(size) for size in (5, 30)}
-        self.assertLessEqual((counts[30] - counts[5]) / 25, 18)
+        # 19: the letter's instalment numbers read each invoice's payment-term lines (issue 26), about 0.7 a
+        # notice more than the 18 before; to batch
+        self.assertLessEqual((counts[30] - counts[5]) / 25, 19)
 
     def _queue_batch_queries(self, size):
         self.level_early.attach_notice_pdf = False  # the HTML email alone; a PDF costs a rendering each
