@@ -35,6 +35,15 @@ class DunningNotice(models.Model):
         help="A notice whose email bounced is to be printed and posted: To Print until printed from the list.",
     )
     date_printed = fields.Datetime(string="Printed on", readonly=True, copy=False)
+    # the worklist of Customers > Dunning > Letters to Print
+    letter_to_print = fields.Boolean(
+        string="Letter to Print",
+        compute="_compute_letter_to_print",
+        store=True,
+        index=True,
+        help="A processed letter is to be printed and posted until it is downloaded: from Letters to Print, "
+        "its run's Download Letters or the download after sending. A notice whose email bounced is too.",
+    )
 
     # -------------------------------------------------------------------------
     # COMPUTE
@@ -54,25 +63,39 @@ class DunningNotice(models.Model):
                 or False
             )
 
+    @api.depends("to_print", "state", "date_printed", "print_fallback")
+    def _compute_letter_to_print(self):
+        for notice in self:
+            notice.letter_to_print = notice.print_fallback == "pending" or (
+                notice.to_print and notice.state == "done" and not notice.date_printed
+            )
+
     # -------------------------------------------------------------------------
     # ACTIONS
     # -------------------------------------------------------------------------
 
     def action_print_fallback(self):
-        """Print notices of the "To print" list: the stored PDFs, and the pending ones marked printed."""
+        """Print notices of the Letters to Print list: the stored PDFs, each marked printed."""
         self._check_can_act()
         action = self.action_print()
-        pending = self.filtered(lambda n: n.print_fallback == "pending")
-        pending._write_state({"print_fallback": "printed", "date_printed": fields.Datetime.now()})
-        for notice in pending:
-            notice.message_post(
-                body=self.env._("Printed for posting after the email bounced, by %(user)s.", user=self.env.user.name)
-            )
+        self._mark_letters_printed()
         return action
 
     # -------------------------------------------------------------------------
     # BUSINESS
     # -------------------------------------------------------------------------
+
+    def _mark_letters_printed(self):
+        """The letters of ``self`` were handed to the user to print and post: off the Letters to Print
+        list. The date of the first print stays; a bounced notice says on its chatter that it was printed."""
+        if unprinted := self.filtered(lambda n: not n.date_printed):
+            unprinted._write_state({"date_printed": fields.Datetime.now()})
+        pending = self.filtered(lambda n: n.print_fallback == "pending")
+        pending._write_state({"print_fallback": "printed"})
+        for notice in pending:
+            notice.message_post(
+                body=self.env._("Printed for posting after the email bounced, by %(user)s.", user=self.env.user.name)
+            )
 
     def _message_receive_bounce(self, email, partner):
         # EXTENDS mail: Odoo calls this on the record the bounced email was posted on (the notice), with

@@ -61,6 +61,7 @@ class DunningNotice(models.Model):
                 "tag": "dunning_notices.download_then_open",
                 "params": {"report": printed.sorted("name").action_print(), "next": action},
             }
+            printed._mark_letters_printed()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

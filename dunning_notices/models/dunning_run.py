@@ -255,11 +255,14 @@ class DunningRun(models.Model):
                 if self.letters_pending_count
                 else self.env._("Run %(run)s printed no letter.", run=self.name)
             )
-        return printed.action_print()
+        action = printed.action_print()
+        printed._mark_letters_printed()
+        return action
 
     def _notify_letters_ready(self):
         """Tell the user of each run whose last letters to print were just prepared in the background
-        that they are ready: a note on the run (no email) and a notification in their open web client."""
+        that they are ready: a note on the run (no email) and a notification in their open web client, from
+        which they download them."""
         for run in self.filtered(lambda r: r.printed_count and not r.letters_pending_count):
             # in the words of the user it is for (the queue runs in no user's language)
             env = run.with_context(lang=run.user_id.lang or self.env.lang).env
@@ -270,9 +273,18 @@ class DunningRun(models.Model):
                 run=run.name,
             )
             run.sudo()._message_log(body=message)
+            # shown with Download Letters and Open Run buttons (static/src/js/letters_ready_service.js)
             run.user_id._bus_send(
-                "simple_notification",
-                {"title": env._("Dunning notices"), "message": message, "type": "success", "sticky": True},
+                "dunning_notices/letters_ready",
+                {
+                    "run_id": run.id,
+                    "title": env._("Dunning notices"),
+                    "message": env._(
+                        "The letters to print of run %(run)s are ready (%(count)s).",
+                        count=run.printed_count,
+                        run=run.name,
+                    ),
+                },
             )
 
     def action_view_notices(self):

@@ -1,3 +1,4 @@
+import ast
 import json
 from datetime import date, timedelta
 from unittest.mock import patch
@@ -178,9 +179,31 @@ class TestDunningNotice(DunningTestCommon):
         toast = self.env["bus.bus"].sudo().search([("message", "like", f"run {run.name} are ready")])
         self.assertEqual(len(toast), 1, "a notification in the user's web client")
         self.assertEqual(json.loads(toast.channel)[1:], ["res.partner", run.user_id.partner_id.id])
+        # with the run, for its Download Letters button
+        toast_message = json.loads(toast.message)
+        self.assertEqual(toast_message["type"], "dunning_notices/letters_ready")
+        self.assertEqual(
+            toast_message["payload"],
+            {
+                "run_id": run.id,
+                "title": "Dunning notices",
+                "message": f"The letters to print of run {run.name} are ready (2).",
+            },
+        )
         self._run_queue()
         self.assertEqual(len(run.message_ids.filtered(lambda m: "are ready" in (m.body or ""))), 1)
+        # on Customers > Dunning > Letters to Print until downloaded
+        to_print_action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_notice_action_to_print")
+        letters = (
+            self.env["dunning.notice"]
+            .with_user(self.accountant)
+            .search([*ast.literal_eval(to_print_action["domain"]), ("letter_to_print", "=", True)])
+        )
+        self.assertEqual(letters, printed)
+        self.assertIn("search_default_letters_to_print", to_print_action["context"])
         action = run.with_user(self.accountant).action_download_letters()
+        self.assertTrue(all(printed.mapped("date_printed")))
+        self.assertFalse(printed.filtered("letter_to_print"), "downloaded: off the list")
         self.assertEqual(action["type"], "ir.actions.report")
         self.assertEqual(action["report_name"], "dunning_notices.report_dunning_notice")
         self.assertEqual(sorted(action["context"]["active_ids"]), sorted(printed.ids))
@@ -210,6 +233,8 @@ class TestDunningNotice(DunningTestCommon):
         self.assertEqual(then["params"]["report"]["context"]["active_ids"], notice.ids)
         self.assertEqual(then["params"]["next"]["res_model"], "dunning.notice")
         self.assertEqual(then["params"]["next"]["domain"], [("id", "in", notice.ids)])
+        self.assertTrue(notice.date_printed, "handed to the user: not on Letters to Print")
+        self.assertFalse(notice.letter_to_print)
 
     def test_mixed_run_emails_at_once_and_prints_in_the_background(self):
         """Emails without PDF are sent at once; the letter to print is prepared in the background and

@@ -114,6 +114,22 @@ class TestUi(DunningTestCommon, HttpCase):
         mails = self.env["mail.mail"].search([("mail_message_id", "in", run.notice_ids.message_id.ids)])
         self.assertEqual(mails.recipient_ids, self.alpha_billing | self.carol)
 
+    def test_letters_ready_notification_opens_the_run(self):
+        """Issue 26: letters prepared in the background are announced in the web client with Download
+        Letters and Open Run; Open Run shows the run and its Download Letters button."""
+
+        def print_only(line):
+            line.to_email = False
+            line.to_print = True
+
+        wizard, _action = self._send(edit=print_only)
+        run = wizard.notice_ids.run_id
+        self.assertTrue(run.printed_count)
+        # the tour shows the notification itself: none of the queue's bus messages reaches the browser twice
+        self.env.cr.precommit.run()
+        self.env["bus.bus"].sudo().search([]).unlink()
+        self.start_tour("/odoo", "dunning_notices_letters_ready_tour", login=self.env.user.login)
+
     def test_other_company_cannot_fetch_a_notice_pdf_over_http(self):
         """The report route as a user of another company: no PDF, whatever the notice id."""
         wizard, _action = self._send()

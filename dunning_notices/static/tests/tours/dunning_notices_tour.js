@@ -182,8 +182,16 @@ registry.category("web_tour.tours").add("dunning_notices_settings_tour", {
             },
         },
         {
-            content: "No upper bound: said so",
-            trigger: ".o_form_view .o_row:has(div[name='max_days_overdue']) span:contains('no limit')",
+            content: "No upper bound: said so, in days and in amount, rather than a zero",
+            trigger: ".o_form_view div[name='max_amount_overdue'] input[placeholder='no limit']",
+            run() {
+                for (const name of ["max_days_overdue", "max_amount_overdue"]) {
+                    const input = document.querySelector(`.o_form_view div[name='${name}'] input`);
+                    if (input.value !== "" || input.placeholder !== "no limit") {
+                        throw new Error(`${name} shows "${input.value}" (placeholder "${input.placeholder}")`);
+                    }
+                }
+            },
         },
         {
             content: "Set its upper bound",
@@ -196,8 +204,8 @@ registry.category("web_tour.tours").add("dunning_notices_settings_tour", {
             run: "click",
         },
         {
-            content: "An upper bound: no more 'no limit'",
-            trigger: ".o_form_view .o_row:has(div[name='max_days_overdue']):not(:has(span:contains('no limit')))",
+            content: "An upper bound: shown as typed",
+            trigger: ".o_form_view div[name='max_days_overdue'] input:value('90')",
         },
         {
             content: "The mode proposes its sender before Save",
@@ -485,6 +493,42 @@ registry.category("web_tour.tours").add("dunning_notices_effectiveness_tour", {
         {
             content: "The graph of the rate by level",
             trigger: ".o_graph_renderer canvas",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("dunning_notices_letters_ready_tour", {
+    steps: () => [
+        {
+            content: "The letters of a run are ready: the web client gets the bus message of the run's user",
+            trigger: ".o_main_navbar",
+            async run() {
+                // as the bus would deliver it (the test's transaction is never committed, so no bus message)
+                const env = odoo.__WOWL_DEBUG__.root.env;
+                const [run] = await env.services.orm.searchRead("dunning.run", [], ["name"], { limit: 1 });
+                env.services["dunning_notices.letters_ready"].showLettersReady({
+                    run_id: run.id,
+                    title: "Dunning notices",
+                    message: `The letters to print of run ${run.name} are ready (1).`,
+                });
+            },
+        },
+        {
+            content: "The notification offers to download the letters",
+            trigger: ".o_notification:contains('are ready') button:contains('Download Letters')",
+        },
+        {
+            content: "Open the run from it",
+            trigger: ".o_notification:contains('are ready') button:contains('Open Run')",
+            run: "click",
+        },
+        {
+            content: "The run, with its Download Letters button",
+            trigger: ".o_form_view button[name='action_download_letters']",
+        },
+        {
+            content: "The notification is closed",
+            trigger: "body:not(:has(.o_notification:contains('are ready')))",
         },
     ],
 });
