@@ -61,3 +61,21 @@ class TestUpgrade(BaseCommon):
         # the 18.0.1.x migrations are not run again: their templates keep the items template once
         body = str(self.env.ref("dunning_notices.mail_template_dunning_level_1").body_html)
         self.assertEqual(body.count("dunning_notices.dunning_notice_email_items"), 1)
+
+    def test_upgrade_keeps_companies_and_levels_as_they_were(self):
+        """Issue 26's safe defaults are for new companies and databases: an upgraded company keeps its minimum
+        interval and its shipped levels their days ranges (the README says how to switch); the notice report
+        gets the letter's paper format (migration 1.4.0)."""
+        self.assertEqual(self.env.ref("base.main_company").dunning_min_interval_days, 0)
+        levels = self.env["dunning.level"].search([("company_id", "=", self.env.ref("base.main_company").id)])
+        self.assertEqual(set(levels.mapped("escalation_mode")), {"range"})
+        self.assertEqual(self.env.ref("dunning_notices.dunning_level_3").max_days_overdue, 60)
+        # the letters printed before the upgrade are not on Letters to Print
+        self.assertFalse(
+            self.env["dunning.notice"].search([("letter_to_print", "=", True), ("print_fallback", "=", "none")])
+        )
+        self.assertIn(
+            self.env.ref("dunning_notices.action_report_dunning_notice").paperformat_id,
+            self.env.ref("dunning_notices.paperformat_dunning_notice")
+            | self.env.ref("dunning_notices.paperformat_dunning_notice_letter"),
+        )
