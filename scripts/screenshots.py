@@ -82,6 +82,11 @@ SHOTS = [
         "wait_after": ".o-dropdown--menu .dropdown-header",
     },
     {
+        "name": "letters_to_print",  # Customers > Dunning > Letters to Print: the letters not yet printed
+        "url": "/odoo/action-dunning_notices.dunning_notice_action_to_print",
+        "wait": ".o_list_renderer .o_data_row",
+    },
+    {
         "name": "invoice_last_dunning",
         "url": "/odoo/action-account.action_move_out_invoice_type/{invoice_id}",
         "wait": ".o_form_view div[name='last_dunning']",
