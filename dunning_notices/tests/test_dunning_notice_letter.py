@@ -216,8 +216,8 @@ class TestDunningNoticeLetter(DunningTestCommon, HttpCase):
             self.assertEqual(on, [len(pages)], f"{name}: {text!r} on the last page")
 
     def test_short_letters_fit_one_page(self):
-        """The demo's case (US Letter, the tighter page): one and five items, in English and French,
-        each on one page, the letterhead above the text; the wording of a letter to a customer."""
+        """The demo's case (US Letter, the tighter page): one and five items, in English and French, and
+        three items with an open credit, each on one page, the letterhead above the text; the wording of a letter to a customer."""
         # the US Letter variant of the letter's format, as the install chooses for a company printing on Letter
         self.env.ref("dunning_notices.action_report_dunning_notice").paperformat_id = self.env.ref(
             "dunning_notices.paperformat_dunning_notice_letter"
@@ -227,8 +227,12 @@ class TestDunningNoticeLetter(DunningTestCommon, HttpCase):
         self._invoices(self.beta, 5)
         self._invoices(self.carol, 1)
         self.carol.lang = "fr_FR"
-        letters = self._print(self.alpha | self.beta | self.carol)
-        for partner, items in ((self.alpha, 5), (self.beta, 5), (self.carol, 1)):
+        # three items and an open credit note, as the demo's Cedar Lane: the credits' table fits too
+        self._invoices(self.dan, 3)
+        self._credit_note(self.dan, date(2026, 6, 10), 300)
+        letters = self._print(self.alpha | self.beta | self.carol | self.dan)
+        self.assertIn("Credits and unapplied payments", pdf_text(letters[self.dan][1]))
+        for partner, items in ((self.alpha, 5), (self.beta, 5), (self.carol, 1), (self.dan, 3)):
             notice, pages = letters[partner]
             name = f"{partner.name} ({partner.lang}, {items} items)"
             self.assertEqual(len(notice._get_overdue_lines()), items)
@@ -333,7 +337,8 @@ class TestDunningNoticeWording(DunningTestCommon):
         self._run_queue()
         letter = self._letter(notice)
         text = self._text(letter)
-        self.assertEqual(self._text(letter.xpath("//h2[@name='title']")[0]), "Payment reminder")
+        self.assertEqual(self._text(letter.xpath("//h2[@name='title']")[0]), "Payment reminder Early")
+        self.assertEqual(self._text(letter.xpath("//h2[@name='title']/small[@name='level']")[0]), "Early")
         self.assertIn(f"Our Reference {notice.name}", text)
         self.assertNotIn("Dunning Notice", text)
         self.assertNotIn("Days counted from", text)
