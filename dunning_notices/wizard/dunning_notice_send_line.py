@@ -149,8 +149,9 @@ class DunningNoticeSendLine(models.TransientModel):
             notice = last.get((line.partner_id, line.company_id), self.env["dunning.notice"])
             line.last_notice_id = notice
             line.last_notice_info = (
+                # the date and level first: the column is narrow, the whole text is its tooltip
                 self.env._(
-                    "%(notice)s, %(level)s, %(date)s",
+                    "%(date)s, %(level)s, %(notice)s",
                     notice=notice.name,
                     level=notice.level_id.name,
                     date=tools.format_date(self.env, notice.date_sent),
