@@ -91,6 +91,7 @@ def create_collection_history(env):
                     "mail_template_id": level.mail_template_id.id,
                     "to_print": True,
                     "state": "done",
+                    "date_printed": fields.Datetime.to_datetime(date_sent),  # printed and posted then
                     "move_line_ids_data": item.ids,
                     "line_ids": [Command.create(env["dunning.notice.line"]._prepare_vals_from_move_line(item, days))],
                 }
@@ -197,6 +198,7 @@ def create_reminder_history(env):
                 "mail_template_id": level.mail_template_id.id,
                 "to_print": True,
                 "state": "done",
+                "date_printed": fields.Datetime.to_datetime(day),  # printed and posted then
                 "move_line_ids_data": [item.id for item in level_items],
                 "line_ids": [
                     Command.create(line_model._prepare_vals_from_move_line(item, (day - item.date_maturity).days))

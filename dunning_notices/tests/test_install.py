@@ -98,6 +98,13 @@ class TestDemoData(BaseCommon):
     def _listed(self, level=None):
         return {line.partner_id: line for line in self._apply_filters(level).line_ids}
 
+    def test_demo_letters_of_the_past_are_printed(self):
+        """The demo's history of reminders was printed and posted when sent: Letters to Print starts empty."""
+        if not self.env.ref("dunning_notices.demo_partner_harbor", raise_if_not_found=False):
+            self.skipTest("installed without demo data")
+        self.assertTrue(self.env["dunning.notice"].search_count([("to_print", "=", True), ("state", "=", "done")]))
+        self.assertFalse(self.env["dunning.notice"].search([("letter_to_print", "=", True)]))
+
     def test_demo_customers_cover_every_level(self):
         harbor = self.env.ref("dunning_notices.demo_partner_harbor", raise_if_not_found=False)
         if not harbor:
