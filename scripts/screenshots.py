@@ -123,7 +123,7 @@ SHOTS = [
     {
         "name": "run_review",
         "url": "/odoo/action-dunning_notices.dunning_run_action/{run_id}",
-        "wait": ".o_form_view div[name='notice_ids'] .o_data_row",
+        "wait": ".o_form_view .o_notebook .o_data_row",
     },
     {
         "name": "customer_history",
@@ -134,11 +134,6 @@ SHOTS = [
         "name": "notice_pdf_charges",
         # a French business reminded with the French legal interest, the EUR 40 and a fee, and a QR code
         "pdf": "/report/pdf/dunning_notices.report_dunning_notice/{notice_charges_id}",
-    },
-    {
-        "name": "notice_pdf_charges_page2",  # its QR code, with the payment text and the signature
-        "pdf": "/report/pdf/dunning_notices.report_dunning_notice/{notice_charges_id}",
-        "page": 2,
     },
     {
         "name": "notice_pdf",
@@ -204,7 +199,11 @@ def prepare(config, db, base_url, log_path):
             # every other customer: the others are left for the wizard's shot
             wizard.line_ids[1::2].write({"to_print": False, "to_email": False})
             wizard.action_send()
-            notices = env["dunning.notice"].search([("state", "=", "done")])
+            # what the queue's cron does in the background (this server runs no cron): the letters rendered,
+            # the emails left in the mail queue
+            while env["dunning.notice"].sudo()._cron_process_queue():
+                cr.commit()
+            notices = wizard.notice_ids.filtered(lambda notice: notice.state == "done")
             yesterday = notices[0].as_of_date - timedelta(days=1)
             queued, failed = (
                 notice.sudo().copy(
@@ -330,6 +329,31 @@ def prepare_charges(env):
         }
     )
     invoice.action_post()
+    # reminded before at the two levels before (the levels follow one another), delivered
+    item = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+    for previous, days_ago in (
+        (env.ref("dunning_notices.dunning_level_1"), 40),
+        (env.ref("dunning_notices.dunning_level_2"), 20),
+    ):
+        sent = today - timedelta(days=days_ago)
+        env["dunning.notice"].sudo().create(  # notices are server-written
+            {
+                "company_id": company.id,
+                "partner_id": customer.id,
+                "level_id": previous.id,
+                "as_of_date": sent,
+                "date_sent": sent,
+                "date_basis": "due_date",
+                "report_id": previous.report_id.id,
+                "to_print": True,
+                "state": "done",
+                "date_printed": fields.Datetime.to_datetime(sent),
+                "move_line_ids_data": item.ids,
+                "line_ids": [
+                    Command.create(env["dunning.notice.line"]._prepare_vals_from_move_line(item, 45 - days_ago))
+                ],
+            }
+        )
     env.cr.commit()  # the settings as a user finds them: committed (the PDF threads read committed data)
     wizard = env["dunning.notice.send"].create({"level_id": level.id, "partner_ids": [Command.set(customer.ids)]})
     wizard.action_apply_filters()
