@@ -18,6 +18,7 @@ and the records produced.
 # pylint: disable=print-used
 # A command-line benchmark: it prints its report.
 import argparse
+import cProfile
 import os
 import random
 import resource
@@ -857,7 +858,14 @@ def main():
             info["notices"] = len(notices)
         env.cr.commit()
         with stages.stage("3. queue: email, no PDF") as info:
+            # DUNNING_BENCH_PROFILE=<file>: the stage's cProfile statistics (python3 -m pstats <file>)
+            profiler = cProfile.Profile() if os.environ.get("DUNNING_BENCH_PROFILE") else None
+            if profiler:
+                profiler.enable()
             done = process_queue(uenv, args.batch_size)
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(os.environ["DUNNING_BENCH_PROFILE"])
             info["notices"] = done
             info["mail.mail"] = env["mail.mail"].search_count([])
         elapsed, queries = stages.rows[-1][1], stages.rows[-1][2]
