@@ -217,7 +217,8 @@ class TestDunningNoticeLetter(DunningTestCommon, HttpCase):
 
     def test_short_letters_fit_one_page(self):
         """The demo's case (US Letter, the tighter page): one and five items, in English and French, and
-        three items with an open credit, each on one page, the letterhead above the text; the wording of a letter to a customer."""
+        three items with an open credit, each on one page, the letterhead above the text; the wording of a
+        letter to a customer."""
         # the US Letter variant of the letter's format, as the install chooses for a company printing on Letter
         self.env.ref("dunning_notices.action_report_dunning_notice").paperformat_id = self.env.ref(
             "dunning_notices.paperformat_dunning_notice_letter"
