@@ -67,7 +67,7 @@ class TestDunningUiDetails(DunningTestCommon, HttpCase):
         # letters print the plain name
         notice = self._send_printed().filtered(lambda n: n.partner_id == self.alpha)
         html = self._report_html(notice)
-        self.assertIn(">Early</h4>", html)
+        self.assertIn('<small class="text-muted fs-4 ms-2" name="level">Early</small>', html)
         self.assertNotIn("Early (", html)
 
     def _report_html(self, notices):
