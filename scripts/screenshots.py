@@ -341,6 +341,7 @@ def prepare_charges(env):
                 "company_id": company.id,
                 "partner_id": customer.id,
                 "level_id": previous.id,
+                "sender_user_id": env.user.id,
                 "as_of_date": sent,
                 "date_sent": sent,
                 "date_basis": "due_date",
