@@ -89,6 +89,11 @@ class TestDunningRun(DunningTestCommon):
         # a draft never counts as delivered: the customer's last notice is still none
         again = self._apply_as_accountant(as_of_date=AS_OF + timedelta(days=1))
         self.assertFalse(self._line(again, self.alpha).last_notice_info)
+        # the same level and date again: left out, the run to review named (its draft has no number yet)
+        same_day = self._apply_as_accountant()
+        left_out = same_day.excluded_line_ids.filtered(lambda line: line.partner_id == self.alpha)
+        self.assertEqual(left_out.exclusion_reason, "duplicate")
+        self.assertEqual(left_out.exclusion_detail, f"Run {run.name} holds this level's notice as of 06/30/2026.")
 
         alpha = run.notice_ids.filtered(lambda n: n.partner_id == self.alpha).with_user(self.accountant)
         preview = alpha.action_preview_pdf()

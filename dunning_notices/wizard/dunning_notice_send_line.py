@@ -149,8 +149,7 @@ class DunningNoticeSendLine(models.TransientModel):
             notice = last.get((line.partner_id, line.company_id), self.env["dunning.notice"])
             line.last_notice_id = notice
             line.last_notice_info = (
-                # the date and level first: the column is narrow, the whole text is its tooltip
-                self.env._(
+                self.env._(  # the date and level first: the column is narrow, the whole text is its tooltip
                     "%(date)s, %(level)s, %(notice)s",
                     notice=notice.name,
                     level=notice.level_id.name,
@@ -227,11 +226,14 @@ class DunningNoticeSendLine(models.TransientModel):
             )
         if reason in ("min_interval", "duplicate"):
             notice = self.exclusion_notice_id.sudo()
+            date = tools.format_date(self.env, notice.as_of_date)
+            if reason == "duplicate" and notice.state == "draft":  # no number before its run is sent
+                return self.env._(
+                    "Run %(run)s holds this level's notice as of %(date)s.", run=notice.run_id.name, date=date
+                )
             if reason == "duplicate":
                 return self.env._(
-                    "Notice %(notice)s of this level as of %(date)s already exists.",
-                    notice=notice.name,
-                    date=tools.format_date(self.env, notice.as_of_date),
+                    "Notice %(notice)s of this level as of %(date)s already exists.", notice=notice.name, date=date
                 )
             return self.env._(
                 "Last notice %(notice)s sent on %(date)s, %(days)s days before the as-of date (minimum %(min)s).",
