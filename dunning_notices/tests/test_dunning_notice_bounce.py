@@ -275,6 +275,12 @@ class TestDunningNoticeBounce(DunningTestCommon):
         domain = [("print_fallback", "=", "pending")]
         self.assertEqual(self.env["dunning.notice"].with_user(self.accountant).search(domain), notice)
         self.assertFalse(self.env["dunning.notice"].with_user(other_accountant).search(domain))
+        # the Letters to Print worklist: the notice's company only, and never written by a user
+        to_print = [("letter_to_print", "=", True)]
+        self.assertEqual(self.env["dunning.notice"].with_user(self.accountant).search(to_print), notice)
+        self.assertFalse(self.env["dunning.notice"].with_user(other_accountant).search(to_print))
+        with self.assertRaises(AccessError):
+            notice.with_user(self.accountant).write({"letter_to_print": False})
         with self.assertRaises(AccessError):
             notice.with_user(other_accountant).action_print_fallback()
         with self.assertRaises(AccessError):

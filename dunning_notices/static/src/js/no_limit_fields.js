@@ -20,27 +20,21 @@ function useNoLimitPlaceholder() {
     );
 }
 
-export class NoLimitIntegerField extends IntegerField {
-    setup() {
-        super.setup();
-        useNoLimitPlaceholder();
-    }
+/** The number field ``Base`` showing 0 as an empty input that says "no limit". */
+const noLimit = (Base) =>
+    class extends Base {
+        setup() {
+            super.setup();
+            useNoLimitPlaceholder();
+        }
 
-    get formattedValue() {
-        return this.value ? super.formattedValue : "";
-    }
-}
+        get formattedValue() {
+            return this.value ? super.formattedValue : "";
+        }
+    };
 
-export class NoLimitMonetaryField extends MonetaryField {
-    setup() {
-        super.setup();
-        useNoLimitPlaceholder();
-    }
-
-    get formattedValue() {
-        return this.value ? super.formattedValue : "";
-    }
-}
+export const NoLimitIntegerField = noLimit(IntegerField);
+export const NoLimitMonetaryField = noLimit(MonetaryField);
 
 registry.category("fields").add("dunning_no_limit_integer", { ...integerField, component: NoLimitIntegerField });
 registry.category("fields").add("dunning_no_limit_monetary", { ...monetaryField, component: NoLimitMonetaryField });
