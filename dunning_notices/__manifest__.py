@@ -5,7 +5,7 @@
     "summary": "Send dunning notices (payment reminders) to customers with overdue invoices",
     "author": "Dunning Notices Contributors",
     "license": "LGPL-3",
-    "depends": ["account", "account_qr_code_sepa", "mail"],
+    "depends": ["account", "account_payment", "account_qr_code_sepa", "mail", "portal"],
     "data": [
         "security/dunning_notice_security.xml",
         "security/ir.model.access.csv",
@@ -30,8 +30,10 @@
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
+        "views/dunning_promise_views.xml",
         "views/dunning_notices_menus.xml",
         "views/dunning_notice_delivery_views.xml",
+        "views/dunning_portal_templates.xml",
     ],
     "demo": [
         "demo/dunning_notices_demo.xml",

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from unittest.mock import patch
 
 import odoo
-from odoo import Command, models
+from odoo import Command, http, models
 from odoo.tools import config, translate
 
 from odoo.addons.base.models import ir_actions_report, ir_qweb
@@ -37,6 +37,9 @@ class _SqlConstraint:
 # SQL table constraints: ``_name = Constraint("CHECK(...)", "message")`` in the model's class. 19.0 (from
 # 18.1) declares them so and ignores ``_sql_constraints``, warning that they are "no longer supported".
 Constraint = getattr(models, "Constraint", _SqlConstraint)
+
+# The type of a JSON-RPC route (a payment form's transaction route): "json" on 18.0, "jsonrpc" on 19.0.
+JSON_ROUTE = http.JsonRPCDispatcher.routing_type
 
 # The error QWeb raises for what fails inside a template: QWebException on 18.0, QWebError on 19.0.
 QWebError = getattr(ir_qweb, "QWebError", None) or ir_qweb.QWebException

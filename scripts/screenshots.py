@@ -42,6 +42,7 @@ PREPARED_PARAM = "dunning_notices.screenshots_prepared"
 # the customers that fill the wizard's list, and a run saved for review (added to older screenshot databases)
 PREPARED_RUN_PARAM = "dunning_notices.screenshots_run_prepared"
 PREPARED_CHARGES_PARAM = "dunning_notices.screenshots_charges_prepared"
+PREPARED_PORTAL_PARAM = "dunning_notices.screenshots_portal_prepared"
 MORE_CUSTOMERS = [
     ("Atlas Freight", 45, 1250.0), ("Beacon Dental", 12, 380.0), ("Cobalt Studios", 20, 2400.0),
     ("Delta Orchards", 33, 615.5), ("Evergreen Florists", 8, 145.0), ("Falcon Logistics", 65, 4890.0),
@@ -134,6 +135,14 @@ SHOTS = [
         "name": "notice_pdf_charges",
         # a French business reminded with the French legal interest, the EUR 40 and a fee, and a QR code
         "pdf": "/report/pdf/dunning_notices.report_dunning_notice/{notice_charges_id}",
+    },
+    {
+        "name": "customer_page",
+        # the notice's page as its customer sees it (here as admin, in the pass's language): an invoice in
+        # dispute, Pay All with payment_demo's provider, the bank details
+        "url": "/my/dunning/{notice_id_%(lang)s}",
+        "wait": ".o_dunning_portal_items",
+        "full_page": True,
     },
     {
         "name": "notice_pdf",
@@ -241,7 +250,26 @@ def prepare(config, db, base_url, log_path):
         for lang in LANGS:
             notice = done.filtered(lambda n, lang=lang: n.partner_id.lang == lang)[:1] or done[:1]
             ids[f"notice_id_{lang}"] = notice.id
+        if not params.get_param(PREPARED_PORTAL_PARAM):
+            prepare_portal(env, env["dunning.notice"].browse({ids[f"notice_id_{lang}"] for lang in LANGS}))
+            params.set_param(PREPARED_PORTAL_PARAM, "1")
+            cr.commit()
         return ids
+
+
+def prepare_portal(env, notices):
+    """The customer's page: payment_demo's provider on (Pay All), the company's bank account, and the last
+    invoice of each notice shown disputed by its customer."""
+    provider = env.ref("payment.payment_provider_demo", raise_if_not_found=False)
+    if provider:
+        provider.sudo().write({"state": "test", "is_published": True})
+    company = notices[:1].company_id
+    if not company.partner_id.bank_ids:
+        env["res.partner.bank"].sudo().create({"partner_id": company.partner_id.id, "acc_number": "BE71096123456769"})
+    for notice in notices:
+        items = [item for item in notice._get_portal_items() if item["can_dispute"]]
+        if len(items) > 1:
+            notice._portal_dispute(items[-1]["move"].id, "Delivered twice: see our delivery note.")
 
 
 def prepare_run(env):
@@ -411,7 +439,7 @@ def take(page, base_url, shot, ids, lang, out):
                 check=True,
             )
         return path
-    page.goto(base_url + shot["url"].format(**ids))
+    page.goto(base_url + (shot["url"] % {"lang": lang}).format(**ids))
     try:
         page.wait_for_selector(shot["wait"])
         for selector in shot.get("clicks", []):
@@ -426,7 +454,7 @@ def take(page, base_url, shot, ids, lang, out):
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.mouse.move(0, VIEWPORT["height"] - 1)
     page.wait_for_timeout(1000)  # the last reads and the views' animations (the bus keeps the network busy)
-    page.screenshot(path=path)
+    page.screenshot(path=path, full_page=shot.get("full_page", False))
     return path
 
 

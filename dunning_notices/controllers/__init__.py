@@ -1,1 +1,1 @@
-from . import pay, report
+from . import pay, portal, report

@@ -27,3 +27,5 @@ from . import ir_actions_report
 from . import dunning_notice_delivery, res_partner_bounce
 from . import dunning_level_effectiveness
 from . import dunning_notice_effectiveness
+from . import dunning_promise
+from . import dunning_notice_portal

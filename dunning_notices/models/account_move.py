@@ -21,6 +21,10 @@ class AccountMove(models.Model):
         help="The customer disputes this invoice: dunning notices leave it out until the dispute is resolved.",
     )
     dunning_block_reason = fields.Char(string="Dispute Reason", readonly=True, copy=False)
+    # the notice from whose page the customer disputed the invoice (the effectiveness analysis counts them)
+    dunning_dispute_notice_id = fields.Many2one(
+        "dunning.notice", string="Disputed from Notice", readonly=True, copy=False, index="btree_not_null"
+    )
     # the notice whose interest and fees this invoice charges: it never earns interest nor fees itself
     dunning_charge_notice_id = fields.Many2one(
         "dunning.notice", string="Charges of Notice", readonly=True, copy=False, index="btree_not_null"
@@ -123,7 +127,9 @@ class AccountMove(models.Model):
         """Dun the invoices again; a note each with how the dispute was resolved."""
         self._set_dunning_blocked(False, reason)
 
-    def _set_dunning_blocked(self, blocked, reason):
+    def _set_dunning_blocked(self, blocked, reason, attachments=None, author=None):
+        """``attachments``: files posted with the note (the customer's, from the notice's page);
+        ``author``: the note's author (the customer there), else the current user."""
         self._check_can_dispute()
         reason = (reason or "").strip()
         if not reason:
@@ -139,7 +145,12 @@ class AccountMove(models.Model):
                 body = self.env._("Disputed, left out of dunning notices: %(reason)s", reason=reason)
             else:
                 body = self.env._("Dispute resolved, dunned again: %(reason)s", reason=reason)
-            move.message_post(body=body, subtype_xmlid="mail.mt_note")
+            move.message_post(
+                body=body,
+                subtype_xmlid="mail.mt_note",
+                attachment_ids=attachments.ids if attachments else [],
+                author_id=author.id if author else None,
+            )
 
     def action_view_dunning_notices(self):
         self.ensure_one()

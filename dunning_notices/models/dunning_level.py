@@ -9,8 +9,20 @@ MAX_AMOUNT_OVERDUE = 10**12
 
 # Items of invoices paid and waiting for the bank, whose payment is blocked (Odoo's block, recomputed
 # away by a later payment) or that are disputed (ours, durable) are not dunned.
-NOT_TO_DUN = ["|", ("move_id.payment_state", "in", ("in_payment", "blocked")), ("move_id.dunning_blocked", "=", True)]
-OPEN_TO_DUN = [("move_id.payment_state", "not in", ("in_payment", "blocked")), ("move_id.dunning_blocked", "=", False)]
+# Not dunned: an invoice in payment or blocked (Odoo's payment block), disputed, or an item promised
+PROMISED = ("dunning_promise_ids", "any", [("state", "=", "open")])
+NOT_TO_DUN = [
+    "|",
+    "|",
+    ("move_id.payment_state", "in", ("in_payment", "blocked")),
+    ("move_id.dunning_blocked", "=", True),
+    PROMISED,
+]
+OPEN_TO_DUN = [
+    ("move_id.payment_state", "not in", ("in_payment", "blocked")),
+    ("move_id.dunning_blocked", "=", False),
+    ("dunning_promise_ids", "not any", [("state", "=", "open")]),
+]
 
 CREDIT_HANDLING_SELECTION = [
     ("net", "Deduct open credits"),
@@ -30,6 +42,7 @@ EXCLUSION_REASONS = [
     ("duplicate", "Notice of this level and date already made"),
     ("escalation_wait", "Waiting for the next level"),
     ("review", "Left out in review"),
+    ("promised", "Promised to pay"),
 ]
 ESCALATION_MODE_SELECTION = [
     ("range", "By days range"),

@@ -4,7 +4,7 @@
 from odoo import api, models
 
 from .dunning_common import CustomerSummary, OverdueGroup, days_before, days_overdue, delivered_domain
-from .dunning_level import NOT_TO_DUN, OPEN_TO_DUN
+from .dunning_level import NOT_TO_DUN, OPEN_TO_DUN, PROMISED
 
 
 class DunningLevel(models.Model):
@@ -195,6 +195,23 @@ class DunningLevel(models.Model):
             blocked[partner] = (total_count + count, total_amount + amount)
         return blocked
 
+    def _get_promised_partners(self, domain, blocked):
+        """The customers of ``blocked`` ({customer: (count, amount)}, nothing left to dun) who promised
+        to pay some of it (an open ``dunning.promise``): the promise, rather than a block or a dispute,
+        is what the collector waits for. One grouped query."""
+        if not blocked:
+            return set()
+        groups = (
+            self.env["account.move.line"]
+            .with_context(active_test=False)
+            ._read_group(
+                [*domain, PROMISED, ("partner_id", "in", [partner.id for partner in blocked])],
+                ["partner_id"],
+                [],
+            )
+        )
+        return {partner for (partner,) in groups}
+
     def _select_customers(self, as_of_date, date_basis, partner_domain=None, picked=None, move_line_ids=None):
         """The customers this level reminds, and those it leaves out with the reason: the one selection
         of the addon, used by the wizard. ``picked``: the customers chosen explicitly (listed even when
@@ -204,11 +221,12 @@ class DunningLevel(models.Model):
         Returns ``(listed, left_out)``, both {commercial partner: ``CustomerSummary``}; a customer left
         out has its ``reason``.
 
-        Disputed items and items of invoices in payment or blocked are dropped before the amount range;
+        Disputed or promised items and items of invoices in payment or blocked are dropped before the
+        amount range (``promised``: a customer with nothing left to dun who promised to pay);
         a customer on hold, reminded too recently or already given this level's notice for this date is
         left out (``_get_customer_reasons``). In sequential escalation, the items not at the level before
         this one (or not long enough) are dropped too; a customer with none left waits
-        (``escalation_wait``). Eleven grouped queries at most, whatever the number of customers and items:
+        (``escalation_wait``). Twelve grouped queries at most, whatever the number of customers and items:
         the journal items are summed in the database, not loaded as records. The amount range applies to
         the net in ``net`` mode, to the overdue total otherwise."""
         self.ensure_one()
@@ -225,9 +243,9 @@ class DunningLevel(models.Model):
         groups, waits = self._split_escalation_waits(domain, groups, as_of_date) if days_bounds else (groups, {})
         summaries = self._summarize_overdue(groups, as_of_date, date_basis)
         waits = {partner: summary for partner, summary in waits.items() if partner not in summaries}
-        blocked = self._get_blocked_by_partner(
-            self._get_blocked_lines_domain(as_of_date, date_basis, partner_domain), summaries, waits
-        )
+        blocked_domain = self._get_blocked_lines_domain(as_of_date, date_basis, partner_domain)
+        blocked = self._get_blocked_by_partner(blocked_domain, summaries, waits)
+        promised = self._get_promised_partners(blocked_domain, blocked)
         customer_reasons = self._get_customer_reasons(as_of_date, [*summaries, *blocked, *waits])
         handling = self.credit_handling
         if summaries and handling != "ignore":
@@ -261,7 +279,8 @@ class DunningLevel(models.Model):
                 summary.reason = self._check_amount_range(summary.amount_net)
             (left_out if summary.reason else listed)[partner] = summary
         for partner, (count, amount) in blocked.items():
-            reason, notice_id = customer_reasons.get(partner, ("all_blocked", False))
+            default = ("promised" if partner in promised else "all_blocked", False)
+            reason, notice_id = customer_reasons.get(partner, default)
             left_out[partner] = CustomerSummary(
                 amount_overdue=amount, invoice_count=count, reason=reason, reason_notice_id=notice_id
             )

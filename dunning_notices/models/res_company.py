@@ -46,10 +46,28 @@ class ResCompany(models.Model):
         help="The most additional email addresses a dunning run accepts for one customer.",
     )
 
+    # the customer's page of a notice (its link in the email and the PDF) and the promises made there
+    dunning_portal_link_days = fields.Integer(
+        string="Notice Links Valid For (Days)",
+        default=90,
+        help="How long the link to a notice's page, in its email and letter, opens it; counted from the day "
+        "the notice was sent.",
+    )
+    dunning_promise_max_days = fields.Integer(
+        string="Payment Promises Up To (Days)",
+        default=30,
+        help="How far ahead a customer, or a collector, may promise to pay.",
+    )
+
     _dunning_min_interval_days_positive = Constraint(
         "CHECK(dunning_min_interval_days >= 0)",
         "The minimum number of days between dunning notices cannot be negative.",
     )
+
+    @api.constrains("dunning_portal_link_days", "dunning_promise_max_days")
+    def _check_dunning_portal_days(self):
+        if any(company.dunning_portal_link_days < 1 or company.dunning_promise_max_days < 1 for company in self):
+            raise ValidationError(self.env._("Notice links and payment promises last one day at least."))
 
     @api.constrains("dunning_max_extra_emails")
     def _check_dunning_max_extra_emails(self):

@@ -9,6 +9,8 @@ class ResConfigSettings(models.TransientModel):
     dunning_sender_user_id = fields.Many2one(related="company_id.dunning_sender_user_id", readonly=False)
     dunning_min_interval_days = fields.Integer(related="company_id.dunning_min_interval_days", readonly=False)
     dunning_max_extra_emails = fields.Integer(related="company_id.dunning_max_extra_emails", readonly=False)
+    dunning_portal_link_days = fields.Integer(related="company_id.dunning_portal_link_days", readonly=False)
+    dunning_promise_max_days = fields.Integer(related="company_id.dunning_promise_max_days", readonly=False)
     dunning_level_count = fields.Integer(compute="_compute_dunning_level_count")
 
     @api.depends("company_id")

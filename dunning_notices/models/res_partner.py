@@ -16,6 +16,10 @@ class ResPartner(models.Model):
     dunning_notice_count = fields.Integer(
         compute="_compute_dunning_notice_count", groups="account.group_account_invoice,account.group_account_readonly"
     )
+    dunning_promise_count = fields.Integer(
+        compute="_compute_dunning_promise_count",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
     # Read on the commercial partner (its journal items carry it): the Invoicing tab shows them there only.
     # Per company (a customer shared by two companies is held by each on its own): read in the level's
     # company by the selection, in the current company on the form.
@@ -113,6 +117,23 @@ class ResPartner(models.Model):
         # the history's list: what was collected after each notice
         history = self.env.ref("dunning_notices.dunning_notice_view_list_history")
         action["views"] = [(history.id, "list")] + [view for view in action["views"] if view[1] != "list"]
+        return action
+
+    def _compute_dunning_promise_count(self):
+        groups = self.env["dunning.promise"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+        )
+        counts = dict(groups)
+        for partner in self:
+            partner.dunning_promise_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_view_dunning_promises(self):
+        """The customer's payment promises; New takes one for its overdue items."""
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id("dunning_notices.dunning_promise_action")
+        partner = self.commercial_partner_id
+        action["domain"] = [("partner_id", "=", partner.id)]
+        action["context"] = {"default_partner_id": partner.id}
         return action
 
     def action_open_dunning_notice_send(self):

@@ -81,6 +81,20 @@ class DunningEffectivenessReport(models.Model):
         "sum dunned.",
     )
 
+    # what the customer did on the notice's page (summed when grouped)
+    viewed_count = fields.Integer(
+        string="Viewed", readonly=True, help="1 when the customer opened the notice's page; grouped, how many did."
+    )
+    amount_paid_online = fields.Monetary(
+        string="Paid Online",
+        readonly=True,
+        currency_field="currency_id",
+        help="What the customer paid with Pay All on the notice's page, in the company's currency.",
+    )
+    dispute_count = fields.Integer(string="Disputes Opened", readonly=True)
+    promise_count = fields.Integer(string="Promises Made", readonly=True)
+    promise_kept_count = fields.Integer(string="Promises Kept", readonly=True)
+
     _depends = {
         "dunning.notice": [
             "company_id",
@@ -94,6 +108,10 @@ class DunningEffectivenessReport(models.Model):
         "dunning.notice.line": ["notice_id", "line_type", "move_line_id", "amount_residual", "amount_residual_company"],
         "account.partial.reconcile": ["debit_move_id", "credit_move_id", "amount", "debit_amount_currency", "max_date"],
         "account.move.line": ["payment_id", "statement_line_id"],
+        "account.move": ["dunning_dispute_notice_id"],
+        "dunning.promise": ["notice_id", "state"],
+        "payment.transaction": ["dunning_notice_id", "state", "payment_id"],
+        "account.payment": ["amount_company_currency_signed"],
         "res.company": ["currency_id"],
     }
 
@@ -114,6 +132,7 @@ class DunningEffectivenessReport(models.Model):
                        n.partner_id,
                        n.level_id,
                        n.sender_user_id,
+                       n.portal_first_view IS NOT NULL AS viewed,
                        COALESCE(n.date_sent, n.create_date::date) AS date_sent  -- notices older than date_sent
                   FROM dunning_notice n
                  WHERE n.state = 'done'
@@ -173,7 +192,12 @@ class DunningEffectivenessReport(models.Model):
                        WHERE NOT settlement.is_cash AND settlement.days <= %(other_days)s
                    ), 0.0) AS other_30d,
                    MIN(settlement.days) FILTER (WHERE settlement.is_cash) AS days_to_first_cash,
-                   %(cash_30)s / NULLIF(dunned.amount, 0.0) AS rate_30d
+                   %(cash_30)s / NULLIF(dunned.amount, 0.0) AS rate_30d,
+                   CASE WHEN notice.viewed THEN 1 ELSE 0 END AS viewed_count,
+                   COALESCE(online.amount, 0.0) AS amount_paid_online,
+                   COALESCE(disputes.count, 0) AS dispute_count,
+                   COALESCE(promises.made, 0) AS promise_count,
+                   COALESCE(promises.kept, 0) AS promise_kept_count
             """,
             cash_7=cash[7],
             cash_30=cash[30],
@@ -194,6 +218,21 @@ class DunningEffectivenessReport(models.Model):
                        AND item.line_type = 'overdue'
                    ) dunned ON TRUE
          LEFT JOIN settlement ON settlement.notice_id = notice.id
+         LEFT JOIN LATERAL (
+                    SELECT SUM(payment.amount_company_currency_signed) AS amount
+                      FROM payment_transaction tx
+                      JOIN account_payment payment ON payment.id = tx.payment_id
+                     WHERE tx.dunning_notice_id = notice.id
+                       AND tx.state = 'done'
+                   ) online ON TRUE
+         LEFT JOIN LATERAL (
+                    SELECT COUNT(*) AS count FROM account_move move WHERE move.dunning_dispute_notice_id = notice.id
+                   ) disputes ON TRUE
+         LEFT JOIN LATERAL (
+                    SELECT COUNT(*) AS made, COUNT(*) FILTER (WHERE promise.state = 'kept') AS kept
+                      FROM dunning_promise promise
+                     WHERE promise.notice_id = notice.id
+                   ) promises ON TRUE
             """
         )
 
@@ -202,7 +241,8 @@ class DunningEffectivenessReport(models.Model):
         return SQL(
             """
           GROUP BY notice.id, notice.level_id, notice.partner_id, notice.sender_user_id, notice.company_id,
-                   company.currency_id, notice.date_sent, dunned.amount
+                   company.currency_id, notice.date_sent, dunned.amount, notice.viewed, online.amount,
+                   disputes.count, promises.made, promises.kept
             """
         )
 

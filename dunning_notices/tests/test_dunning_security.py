@@ -530,9 +530,11 @@ class TestDunningAccessMatrix(DunningTestCommon):
     def test_portal_user_reaches_nothing(self):
         wizard, _action = self._send()
         portal = self.users["portal"]
-        for model in ("dunning.level", "dunning.notice", "dunning.notice.line", "dunning.notice.send"):
+        for model in ("dunning.level", "dunning.notice.line", "dunning.notice.send", "dunning.promise"):
             with self.subTest(model=model), self.assertRaises(AccessError):
                 self.env[model].with_user(portal).search([])
+        # a portal user reads the notices of its own commercial partner only (issue 27): none of these
+        self.assertFalse(self.env["dunning.notice"].with_user(portal).search([]))
         with self.assertRaises(AccessError):
             wizard.notice_ids[0].with_user(portal).read(["name"])
 

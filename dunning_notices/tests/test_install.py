@@ -41,6 +41,7 @@ class TestInstall(BaseCommon):
                 "dunning_notices.dunning_run_menu",
                 "dunning_notices.dunning_notice_menu",
                 "dunning_notices.dunning_notice_to_print_menu",
+                "dunning_notices.dunning_promise_menu",
             ],
         )
         self.assertNotIn(self.env.ref("dunning_notices.dunning_config_menu").id, menus)
