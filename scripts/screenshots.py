@@ -143,6 +143,7 @@ SHOTS = [
         "url": "/my/dunning/{notice_id_%(lang)s}",
         "wait": ".o_dunning_portal_items",
         "full_page": True,
+        "frontend": True,
     },
     {
         "name": "notice_pdf",
@@ -268,7 +269,7 @@ def prepare_portal(env, notices):
         env["res.partner.bank"].sudo().create({"partner_id": company.partner_id.id, "acc_number": "BE71096123456769"})
     for notice in notices:
         items = [item for item in notice._get_portal_items() if item["can_dispute"]]
-        if len(items) > 1:
+        if len({item["move"] for item in items}) > 1:
             notice._portal_dispute(items[-1]["move"].id, "Delivered twice: see our delivery note.")
 
 
@@ -439,7 +440,10 @@ def take(page, base_url, shot, ids, lang, out):
                 check=True,
             )
         return path
-    page.goto(base_url + (shot["url"] % {"lang": lang}).format(**ids))
+    url = (shot["url"] % {"lang": lang}).format(**ids)
+    if shot.get("frontend") and lang != LANGS[0]:  # a portal page takes its language from its URL
+        url = f"/{lang.split('_')[0]}{url}"
+    page.goto(base_url + url)
     try:
         page.wait_for_selector(shot["wait"])
         for selector in shot.get("clicks", []):

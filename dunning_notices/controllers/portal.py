@@ -84,6 +84,7 @@ class DunningPortal(PortalAccount):
             notice=notice,
             items=items,
             payable=payable,
+            credits=notice._get_portal_credits(items),
             access_token=access_token,
             error=error,
             message=message,

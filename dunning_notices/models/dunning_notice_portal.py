@@ -140,9 +140,23 @@ class DunningNotice(models.Model):
             )
         return items
 
+    def _get_portal_credits(self, items=None):
+        """{currency: open credits (negative)} the page deducts from what is due: those of a notice that
+        deducts its credits (``credit_handling`` net), as its letter did."""
+        self.ensure_one()
+        if self.credit_handling != "net":
+            return {}
+        items = items if items is not None else self._get_portal_items()
+        credits = {}
+        for item in items:
+            if item["status"] == "credit" and item["due_now"] < 0:
+                credits[item["currency"]] = credits.get(item["currency"], 0.0) + item["due_now"]
+        return credits
+
     def _get_portal_payable(self, items=None):
         """{currency: (invoices, amount)} of what the page's Pay All pays: the open items of the notice
-        (promised ones too; not disputed nor in payment) and its charge invoice, per currency."""
+        (promised ones too; not disputed nor in payment) and its charge invoice, per currency, less the
+        open credits the notice deducts (the accountant matches them; nothing left: no payment)."""
         self.ensure_one()
         items = items if items is not None else self._get_portal_items()
         payable = {}
@@ -150,11 +164,19 @@ class DunningNotice(models.Model):
             if item["status"] in ("open", "partial", "promised"):
                 moves, amount = payable.get(item["currency"], (self.env["account.move"], 0.0))
                 payable[item["currency"]] = (moves | item["move"], amount + item["due_now"])
+        for currency, credit in self._get_portal_credits(items).items():
+            if currency in payable:
+                moves, amount = payable[currency]
+                payable[currency] = (moves, amount + credit)
         charge = self.sudo().charge_move_id
         if charge and charge.state == "posted" and charge.payment_state in ("not_paid", "partial"):
             moves, amount = payable.get(charge.currency_id, (self.env["account.move"], 0.0))
             payable[charge.currency_id] = (moves | charge, amount + charge.amount_residual)
-        return {currency: (moves, currency.round(amount)) for currency, (moves, amount) in payable.items()}
+        return {
+            currency: (moves, currency.round(amount))
+            for currency, (moves, amount) in payable.items()
+            if currency.compare_amounts(amount, 0) > 0
+        }
 
     def _get_portal_bank_account(self):
         self.ensure_one()

@@ -6,7 +6,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 PROMISE_STATES = [
     ("open", "Open"),
@@ -14,6 +14,8 @@ PROMISE_STATES = [
     ("broken", "Broken"),
     ("cancelled", "Cancelled"),
 ]
+# what only Odoo writes on a promise: a collector may not mark one kept, nor pass it off as the customer's
+SERVER_FIELDS = frozenset({"state", "source", "notice_id", "amount_due"})
 PROMISE_SOURCES = [
     ("customer", "Customer"),
     ("collector", "Collector"),
@@ -150,13 +152,15 @@ class DunningPromise(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su and any(set(vals) & SERVER_FIELDS for vals in vals_list):
+            raise AccessError(self.env._("A payment promise's status and origin are written by Odoo only."))
         for vals in vals_list:
             if vals.get("partner_id"):
                 vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
         promises = super().create(vals_list)
         for promise in promises:
             # sudo: what the items were due is the server's record, whoever made the promise
-            promise.amount_due = sum(promise.sudo().move_line_ids.mapped("amount_residual"))
+            promise.sudo().amount_due = sum(promise.sudo().move_line_ids.mapped("amount_residual"))
             amount, date = promise._format_amount(), tools.format_date(self.env, promise.date_promised)
             if promise.source == "customer":
                 text = self.env._("The customer promised to pay %(amount)s by %(date)s.", amount=amount, date=date)
@@ -169,6 +173,17 @@ class DunningPromise(models.Model):
                 )
             promise._log_on_customer(text, author=promise.partner_id if promise.source == "customer" else None)
         return promises
+
+    def write(self, vals):
+        # a collector edits the date, amount and note of an open promise; kept, broken and cancelled are the
+        # cron's and the Cancel button's (through _set_state)
+        if not self.env.su and set(vals) & SERVER_FIELDS:
+            raise AccessError(self.env._("A payment promise's status and origin are written by Odoo only."))
+        return super().write(vals)
+
+    def _set_state(self, state):
+        """The one way a promise's status changes. sudo: checked by the callers (the cron, Cancel)."""
+        self.sudo().write({"state": state})
 
     def _format_amount(self):
         self.ensure_one()
@@ -193,8 +208,9 @@ class DunningPromise(models.Model):
 
     def action_cancel(self):
         """The collector withdraws an open promise: its items are dunned again."""
+        self.check_access("write")
         for promise in self.filtered(lambda p: p.state == "open"):
-            promise.state = "cancelled"
+            promise._set_state("cancelled")
             promise._log_on_customer(
                 self.env._(
                     "Promise to pay by %(date)s cancelled.", date=tools.format_date(self.env, promise.date_promised)
@@ -227,14 +243,14 @@ class DunningPromise(models.Model):
     def _settle(self):
         for promise in self:
             if promise._is_settled():
-                promise.state = "kept"
+                promise._set_state("kept")
                 promise._log_on_customer(
                     self.env._(
                         "Promise to pay by %(date)s kept.", date=tools.format_date(self.env, promise.date_promised)
                     )
                 )
                 continue
-            promise.state = "broken"
+            promise._set_state("broken")
             promise._log_on_customer(
                 self.env._(
                     "Promise to pay by %(date)s broken: its items are dunned again.",

@@ -315,7 +315,7 @@ class TestDunningNoticeSendQueries(DunningTestCommon):
         # the bound for a batch: per notice, and per batch the templates and settings read once (more when
         # an earlier test left their caches cold: the slope per notice is the check, above), the customer
         # rules applied again and the customers' log lines (a few queries a batch)
-        with self.assertQueryCount(24 * size + 100), self.mock_mail_gateway():
+        with self.assertQueryCount(24 * size + 130), self.mock_mail_gateway():
             count0 = self.cr.sql_log_count
             notices._process()
             self.env.flush_all()

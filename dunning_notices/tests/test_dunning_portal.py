@@ -104,6 +104,27 @@ class TestDunningPortal(DunningTestCommon, AccountPaymentCommon, PaymentHttpComm
         self.assertEqual(self.url_open(f"/my/dunning/{other.id}").status_code, 200)
         self.assertFalse(other.portal_viewed)
 
+    def test_open_credits_are_deducted_as_the_letter_deducted_them(self):
+        self._credit_note(self.alpha, days_ago(5), 150)
+        notice, _mails = self._notice()
+        self.assertEqual(notice.credit_handling, "net")
+        self.assertEqual(notice._get_portal_credits(), {self.currency: -150.0})
+        self.assertEqual(notice._get_portal_payable()[self.currency][1], 1050.0)  # 1200 - 150
+        text = self._page(notice).text
+        self.assertIn("Credits deducted", text)
+        self.assertIn("$\xa0-\ufeff150.00", text)
+        self.assertIn("$\xa01,050.00", text)
+
+    def test_the_page_speaks_the_customers_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["dunning_notices"], ["fr_FR"], overwrite=True)
+        self.beta.lang = "fr_FR"
+        notice, _mails = self._notice(self.beta)
+        text = self._page(notice).text
+        for french in ("Lettre de relance", "Dû aujourd", "Besoin de quelques jours", "Une facture est erronée"):
+            self.assertIn(french, text)
+        self.assertNotIn("Need a few days", text)
+
     @mute_logger("odoo.http")
     def test_forged_borrowed_or_expired_links_open_nothing(self):
         notice, _mails = self._notice()
@@ -312,10 +333,12 @@ class TestDunningPortal(DunningTestCommon, AccountPaymentCommon, PaymentHttpComm
         text = self._page(notice, message="paid").text
         self.assertIn("Thank you for your payment", text)
         self.assertNotIn('name="o_payment_submit_button"', text)
-        # what the customer did, in the effectiveness analysis
+        # what the customer did, in the effectiveness analysis: the online 1,100 and the 100 paid before, cash
         self.env.flush_all()
         row = self.env["dunning.effectiveness.report"].search([("notice_id", "=", notice.id)])
-        self.assertRecordValues(row, [{"viewed_count": 1, "amount_paid_online": 1100.0, "dispute_count": 0}])
+        self.assertRecordValues(
+            row, [{"viewed_count": 1, "amount_paid_online": 1100.0, "dispute_count": 0, "cash_7d": 1200.0}]
+        )
 
     @mute_logger("odoo.http")
     def test_pay_all_refuses_a_forged_token_and_without_provider_shows_the_bank(self):

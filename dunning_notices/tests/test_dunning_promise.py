@@ -175,3 +175,9 @@ class TestDunningPromise(DunningTestCommon):
             promise.with_user(other_billing).read(["state"])
         with self.assertRaises(AccessError):
             promise.with_user(self.collector).unlink()
+        # a collector edits the date and note, never the status nor the origin
+        promise.with_user(self.collector).write({"note": "Called back", "date_promised": TODAY + timedelta(days=5)})
+        for vals in ({"state": "kept"}, {"source": "customer"}, {"amount_due": 1.0}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                promise.with_user(self.collector).write(vals)
+        self.assertEqual(promise.state, "open")
