@@ -147,11 +147,11 @@ class DunningNotice(models.Model):
         if self.credit_handling != "net":
             return {}
         items = items if items is not None else self._get_portal_items()
-        credits = {}
+        deducted = {}
         for item in items:
             if item["status"] == "credit" and item["due_now"] < 0:
-                credits[item["currency"]] = credits.get(item["currency"], 0.0) + item["due_now"]
-        return credits
+                deducted[item["currency"]] = deducted.get(item["currency"], 0.0) + item["due_now"]
+        return deducted
 
     def _get_portal_payable(self, items=None):
         """{currency: (invoices, amount)} of what the page's Pay All pays: the open items of the notice
