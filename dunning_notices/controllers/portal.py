@@ -1,4 +1,5 @@
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from odoo import fields, http, tools
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
@@ -72,6 +73,18 @@ class DunningPortal(PortalAccount):
         by_token = not request.env["dunning.notice"].browse(notice_id).has_access("read")
         return notice, by_token and notice._portal_link_expired()
 
+    def _dunning_url(self, notice, access_token, **params):
+        """The page's URL with ``params``, and the visitor's token when it is the notice's own."""
+        if access_token and access_token == notice.access_token:
+            params = {"access_token": access_token, **params}
+        return f"{notice.access_url}?{urlencode(params)}" if params else notice.access_url
+
+    @staticmethod
+    def _dunning_acts_as_customer():
+        """Who may pay, dispute or promise on the page: the customer (a visitor with the link, a portal user
+        of the customer), never an internal user, who may open the page to see what the customer sees."""
+        return not request.env.user._is_internal()
+
     def _dunning_render(self, notice, access_token, error=None, message=None, currency_id=None, status=200):
         if request.env.user._is_public():  # the visitor reads the notice in the customer's language
             request.update_context(lang=notice.partner_id.lang or request.env.lang)
@@ -89,7 +102,8 @@ class DunningPortal(PortalAccount):
             error=error,
             message=message,
             bank=notice._get_portal_bank_account(),
-            qr_code=notice._get_payment_qr_code(),
+            qr_code=notice._get_portal_payment_qr_code(payable),
+            is_customer=self._dunning_acts_as_customer(),
             charges=notice._get_charges_summary(),
             promise_max_date=fields.Date.context_today(notice)
             + timedelta(days=notice.company_id.dunning_promise_max_days),
@@ -99,7 +113,7 @@ class DunningPortal(PortalAccount):
         )
         currency = request.env["res.currency"].browse(currency_id).exists() if currency_id else None
         currency = currency if currency in payable else next(iter(payable), None)
-        if currency and payable[currency][1] > 0:
+        if currency and payable[currency][1] > 0 and values["is_customer"]:
             values.update(self._dunning_payment_values(notice, access_token, currency, payable[currency][1]))
         return request.render("dunning_notices.portal_dunning_notice_page", values, status=status)
 
@@ -114,11 +128,15 @@ class DunningPortal(PortalAccount):
                 "currency": currency,
                 "amount_residual": amount,
                 "payment_reference": notice.name,
-                "landing_route": f"{notice.access_url}?access_token={access_token}&message=paid",
+                "landing_route": self._dunning_url(notice, access_token, message="paid"),
                 "transaction_route": f"/my/dunning/{notice.id}/transaction/{currency.id}",
             },
             access_token=access_token,
         )
+        if request.env.user._is_public():
+            # whoever holds the letter is not the customer: never the customer's saved payment methods
+            values["tokens_sudo"] = request.env["payment.token"].sudo()
+            values["show_tokenize_input_mapping"] = dict.fromkeys(values["show_tokenize_input_mapping"], False)
         values.update(amount=amount, pay_currency=currency)
         return values
 
@@ -138,7 +156,7 @@ class DunningPortal(PortalAccount):
         """A form of the page posted: ``action(notice)`` as the server, once the token is checked; a
         refused input shows the page again with the reason, nothing written."""
         notice, expired = self._dunning_notice_check(notice_id, access_token)
-        if notice is None or expired:
+        if notice is None or expired or not self._dunning_acts_as_customer():
             raise request.not_found()
         if request.env.user._is_public():
             request.update_context(lang=notice.partner_id.lang or request.env.lang)
@@ -148,8 +166,7 @@ class DunningPortal(PortalAccount):
                 message = action(notice)
         except (UserError, ValidationError) as error:
             return self._dunning_render(notice, access_token, error=error.args[0], status=400)
-        query = f"access_token={access_token}&message={message}" if access_token else f"message={message}"
-        return request.redirect(f"{notice.access_url}?{query}")
+        return request.redirect(self._dunning_url(notice, access_token, message=message))
 
     @http.route("/my/dunning/<int:notice_id>/dispute", type="http", auth="public", methods=["POST"], website=True)
     def portal_dunning_dispute(self, notice_id, access_token=None, move_id=None, reason=None, attachment=None, **kw):
@@ -186,7 +203,7 @@ class DunningPortal(PortalAccount):
         """Pay All: one transaction for the open items of the notice in a currency, through Odoo's payment
         flow, for what the server finds due (never the amount the browser sends)."""
         notice, expired = self._dunning_notice_check(notice_id, access_token)
-        if notice is None or expired:
+        if notice is None or expired or not self._dunning_acts_as_customer():
             raise ValidationError(request.env._("This link is not valid any more."))
         currency = request.env["res.currency"].browse(currency_id)
         invoices, amount = notice._get_portal_payable().get(currency, (None, 0.0))
@@ -194,11 +211,24 @@ class DunningPortal(PortalAccount):
             raise ValidationError(request.env._("Nothing on this notice is left to pay in this currency."))
         kwargs.pop("payment_reference", None)  # the form's; the transaction's reference is the notice's
         self._validate_transaction_kwargs(kwargs)
+        public = request.env.user._is_public()
+        partner = notice.partner_id if public else request.env.user.partner_id
+        providers = (
+            request.env["payment.provider"]
+            .sudo()
+            ._get_compatible_providers(notice.company_id.id, partner.id, amount, currency_id=currency.id)
+        )
+        if int(kwargs.get("provider_id") or 0) not in providers.ids or (public and kwargs.get("flow") == "token"):
+            raise ValidationError(request.env._("This payment method is not available for this notice."))
         kwargs.update(
             amount=amount,
             currency_id=currency.id,
-            partner_id=(request.env.user.partner_id if not request.env.user._is_public() else notice.partner_id).id,
+            partner_id=partner.id,
             reference_prefix=notice.name,
+            # the server's landing page; a visitor never saves a card on the customer nor only validates one
+            landing_route=self._dunning_url(notice, access_token, message="paid"),
+            tokenization_requested=bool(kwargs.get("tokenization_requested")) and not public,
+            is_validation=False,
         )
         transaction = self._create_transaction(
             custom_create_values={"invoice_ids": [Command.set(invoices.ids)], "dunning_notice_id": notice.id},

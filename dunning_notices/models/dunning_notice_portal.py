@@ -4,6 +4,7 @@
 # pylint: disable=consider-merging-classes-inherited
 import base64
 import io
+import math
 import uuid
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ import qrcode
 
 from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 from odoo.tools.mimetypes import guess_mimetype
 
 from .account_move import DISPUTABLE_MOVE_TYPES
@@ -65,6 +67,16 @@ class DunningNotice(models.Model):
             vals = {**vals, "access_token_date": vals.get("date_sent") or fields.Date.context_today(self)}
         return super()._write_state(vals)
 
+    @api.model
+    def _get_thread_with_access(self, thread_id, *args, **kwargs):
+        # EXTENDS portal: the notice's link opens its page only, where the customer pays, disputes or
+        # promises; never its chatter (read, post, upload) by the token or a signed hash, which the mixin
+        # would otherwise grant, without expiry, to whoever holds the letter
+        thread = super()._get_thread_with_access(thread_id, *args, **kwargs)
+        if thread and thread.env.su and not self.env.su:
+            return self.browse()
+        return thread
+
     def _get_portal_link(self):
         """The full link of the notice's page, signed with its token: in its email and its letter."""
         self.ensure_one()
@@ -98,7 +110,8 @@ class DunningNotice(models.Model):
 
     def _get_portal_items(self):
         """The notice's items as they are now, for its page: [{line, move, currency, due_now, status,
-        promise}]; status one of open, partial, paid, in_payment, disputed, promised, credit."""
+        promise}]; status one of open, partial, paid, in_payment (a payment on its way, an online one
+        pending), on_hold (Odoo's payment block), disputed, promised, credit."""
         self.ensure_one()
         notice = self.sudo()
         open_promises = (
@@ -108,20 +121,28 @@ class DunningNotice(models.Model):
         )
         promise_of = {line: promise for promise in open_promises for line in promise.move_line_ids}
         items = []
+        pending = notice.line_ids.move_id.transaction_ids.filtered(lambda tx: tx.state in ("pending", "authorized"))
         for line in notice.line_ids:
-            item = line.move_line_id
-            due = 0.0 if not item or item.reconciled else item.amount_residual_currency
+            item, move = line.move_line_id, line.move_id
+            if item:
+                due = 0.0 if item.reconciled else item.amount_residual_currency
+            else:  # the invoice was reset to draft and posted again: its own residual
+                due = (
+                    move.amount_residual * (-1 if line.line_type == "credit" else 1) if move.state == "posted" else 0.0
+                )
             currency = line.currency_id
             if line.line_type == "credit":
                 status = "credit"
             elif currency.is_zero(due):
                 status = "paid"
-            elif line.move_id.dunning_blocked:
+            elif move.dunning_blocked:
                 status = "disputed"
-            elif item in promise_of:
-                status = "promised"
-            elif line.move_id.payment_state == "in_payment":
+            elif move.payment_state == "in_payment" or move in pending.invoice_ids:
                 status = "in_payment"
+            elif move.payment_state == "blocked":
+                status = "on_hold"
+            elif item and item in promise_of:
+                status = "promised"
             elif currency.compare_amounts(due, line.amount_residual) < 0:
                 status = "partial"
             else:
@@ -133,7 +154,7 @@ class DunningNotice(models.Model):
                     "currency": currency,
                     "due_now": due,
                     "status": status,
-                    "promise": promise_of.get(item),
+                    "promise": promise_of.get(item) if item else None,
                     "can_dispute": status in ("open", "partial", "promised")
                     and line.move_id.move_type in DISPUTABLE_MOVE_TYPES,
                 }
@@ -164,10 +185,17 @@ class DunningNotice(models.Model):
             if item["status"] in ("open", "partial", "promised"):
                 moves, amount = payable.get(item["currency"], (self.env["account.move"], 0.0))
                 payable[item["currency"]] = (moves | item["move"], amount + item["due_now"])
+        # the credits deducted are paid with the invoices: the payment reconciles them together
+        credit_moves = {}
+        for item in items:
+            if item["status"] == "credit" and item["due_now"] < 0:
+                credit_moves[item["currency"]] = (
+                    credit_moves.get(item["currency"], self.env["account.move"]) | item["move"]
+                )
         for currency, credit in self._get_portal_credits(items).items():
             if currency in payable:
                 moves, amount = payable[currency]
-                payable[currency] = (moves, amount + credit)
+                payable[currency] = (moves | credit_moves[currency], amount + credit)
         charge = self.sudo().charge_move_id
         if charge and charge.state == "posted" and charge.payment_state in ("not_paid", "partial"):
             moves, amount = payable.get(charge.currency_id, (self.env["account.move"], 0.0))
@@ -177,6 +205,27 @@ class DunningNotice(models.Model):
             for currency, (moves, amount) in payable.items()
             if currency.compare_amounts(amount, 0) > 0
         }
+
+    def _get_portal_payment_qr_code(self, payable):
+        """The notice's EPC QR code on its page, only while it asks for what is due now in EUR (after a
+        payment or a dispute, scanning the letter's code would pay too much)."""
+        self.ensure_one()
+        args = self._get_payment_qr_args()
+        eur = self.env.ref("base.EUR")
+        if not args or eur not in payable or eur.compare_amounts(args[1], payable[eur][1]):
+            return False
+        return self._get_payment_qr_code()
+
+    def _portal_lock(self):
+        """One answer of the customer at a time per notice: a second click waits for the first, then finds
+        the invoice disputed or the items promised."""
+        self.env.cr.execute(SQL("SELECT 1 FROM dunning_notice WHERE id = %s FOR NO KEY UPDATE", self.id))
+
+    def _get_portal_collector(self):
+        """Who is told of what the customer did: the notice's sender, else the company's default sender."""
+        self.ensure_one()
+        user = self.sudo().sender_user_id or self.sudo().company_id.dunning_sender_user_id
+        return user if user and not user.share and user.active else self.env["res.users"]
 
     def _get_portal_bank_account(self):
         self.ensure_one()
@@ -191,6 +240,7 @@ class DunningNotice(models.Model):
         reason (and the customer's file) in the invoice's chatter and an activity for the sender.
         ``attachment``: (file name, content) or None."""
         self.ensure_one()
+        self._portal_lock()
         reason = (reason or "").strip()
         if not reason:
             raise UserError(self.env._("Tell us why you dispute this invoice."))
@@ -228,12 +278,11 @@ class DunningNotice(models.Model):
         text = self.env._("%(reason)s (the customer, from notice %(notice)s)", reason=reason, notice=notice.name)
         move._set_dunning_blocked(True, text, attachments=attachments, author=notice.partner_id)
         move.dunning_dispute_notice_id = notice
-        sender = notice.sender_user_id
-        if sender and not sender.share:
+        if collector := self._get_portal_collector():
             move.activity_schedule(
                 "mail.mail_activity_data_todo",
-                user_id=sender.id,
-                summary=self.env._("Invoice disputed by the customer"),
+                user_id=collector.id,
+                summary=self.with_context(lang=collector.lang).env._("Invoice disputed by the customer"),
                 note=text,
             )
         return move
@@ -242,16 +291,25 @@ class DunningNotice(models.Model):
         """The customer promises to pay the notice's open items (those not disputed nor promised yet) by
         ``date_promised``, optionally only ``amount``: a ``dunning.promise`` of source customer."""
         self.ensure_one()
+        self._portal_lock()
         note = (note or "").strip()
         if len(note) > DISPUTE_REASON_MAX:
             raise UserError(self.env._("Please keep the note under %(max)s characters.", max=DISPUTE_REASON_MAX))
-        items = [i for i in self._get_portal_items() if i["status"] in ("open", "partial")]
+        items = [i for i in self._get_portal_items() if i["status"] in ("open", "partial") and i["line"].move_line_id]
         if not items:
             raise UserError(self.env._("Nothing on this notice is left to promise."))
         notice = self.sudo()
         currency = notice.currency_id
-        if amount is not None and currency.compare_amounts(amount, 0) <= 0:
+        # plain comparisons first: a float of any size (1e308) never reaches the rounding of compare_amounts
+        if amount is not None and (not math.isfinite(amount) or amount < currency.rounding / 2):
             raise ValidationError(self.env._("A promised amount must be positive."))
+        due = sum(item["line"].move_line_id.amount_residual for item in items)
+        if amount is not None and amount - due > currency.rounding / 2:
+            raise ValidationError(
+                self.env._(
+                    "You promise more than is due: %(due)s at most.", due=tools.format_amount(self.env, due, currency)
+                )
+            )
         promise = (
             self.env["dunning.promise"]
             .sudo()
@@ -266,7 +324,7 @@ class DunningNotice(models.Model):
                     "note": note,
                     "source": "customer",
                     "notice_id": notice.id,
-                    "user_id": notice.sender_user_id.filtered(lambda user: not user.share).id,
+                    "user_id": self._get_portal_collector().id,
                 }
             )
         )

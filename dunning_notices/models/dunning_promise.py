@@ -6,7 +6,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 PROMISE_STATES = [
     ("open", "Open"),
@@ -16,6 +16,8 @@ PROMISE_STATES = [
 ]
 # what only Odoo writes on a promise: a collector may not mark one kept, nor pass it off as the customer's
 SERVER_FIELDS = frozenset({"state", "source", "notice_id", "amount_due"})
+# what the promise says: changed while it is open only
+PROMISE_TERMS = frozenset({"partner_id", "company_id", "move_line_ids", "date_promised", "amount"})
 PROMISE_SOURCES = [
     ("customer", "Customer"),
     ("collector", "Collector"),
@@ -109,7 +111,7 @@ class DunningPromise(models.Model):
         if any(promise.currency_id.compare_amounts(promise.amount, 0) < 0 for promise in self):
             raise ValidationError(self.env._("A promised amount cannot be negative."))
 
-    @api.constrains("move_line_ids", "partner_id")
+    @api.constrains("move_line_ids", "partner_id", "state")
     def _check_move_lines(self):
         for promise in self:
             lines = promise.sudo().move_line_ids
@@ -126,6 +128,16 @@ class DunningPromise(models.Model):
                     self.env._(
                         "A promise covers posted receivable items of its customer only: %(items)s.",
                         items=", ".join(wrong.move_id.mapped("display_name")),
+                    )
+                )
+            if promise.state == "open" and (
+                taken := lines.dunning_promise_ids.filtered(lambda other: other.state == "open") - promise
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "These items are already promised (%(promises)s): %(items)s.",
+                        promises=", ".join(taken.mapped("display_name")),
+                        items=", ".join((lines & taken.move_line_ids).move_id.mapped("display_name")),
                     )
                 )
 
@@ -152,8 +164,14 @@ class DunningPromise(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su and any(set(vals) & SERVER_FIELDS for vals in vals_list):
-            raise AccessError(self.env._("A payment promise's status and origin are written by Odoo only."))
+        if not self.env.su:
+            if any(set(vals) & SERVER_FIELDS for vals in vals_list):
+                raise AccessError(self.env._("A payment promise's status and origin are written by Odoo only."))
+            # nor through the defaults of the context: created again without them
+            forced = {f"default_{name}" for name in SERVER_FIELDS} & set(self.env.context)
+            if forced:
+                context = {key: value for key, value in self.env.context.items() if key not in forced}
+                return self.with_env(self.env(context=context)).create(vals_list)
         for vals in vals_list:
             if vals.get("partner_id"):
                 vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
@@ -162,16 +180,18 @@ class DunningPromise(models.Model):
             # sudo: what the items were due is the server's record, whoever made the promise
             promise.sudo().amount_due = sum(promise.sudo().move_line_ids.mapped("amount_residual"))
             amount, date = promise._format_amount(), tools.format_date(self.env, promise.date_promised)
-            if promise.source == "customer":
-                text = self.env._("The customer promised to pay %(amount)s by %(date)s.", amount=amount, date=date)
+            customer = promise.source == "customer"
+            author = promise.partner_id if customer else None
+            # the customer's chatter, which every company sharing the customer reads: no amount
+            if customer:
+                text = self.env._("The customer promised to pay by %(date)s.", date=date)
             else:
-                text = self.env._(
-                    "Promise to pay %(amount)s by %(date)s, taken by %(user)s.",
-                    amount=amount,
-                    date=date,
-                    user=self.env.user.name,
-                )
-            promise._log_on_customer(text, author=promise.partner_id if promise.source == "customer" else None)
+                text = self.env._("Promise to pay by %(date)s, taken by %(user)s.", date=date, user=self.env.user.name)
+            promise._log_on_customer(text, author=author)
+            promise.sudo()._message_log(
+                body=self.env._("Promise to pay %(amount)s by %(date)s.", amount=amount, date=date),
+                author_id=author.id if author else None,
+            )
         return promises
 
     def write(self, vals):
@@ -179,6 +199,8 @@ class DunningPromise(models.Model):
         # cron's and the Cancel button's (through _set_state)
         if not self.env.su and set(vals) & SERVER_FIELDS:
             raise AccessError(self.env._("A payment promise's status and origin are written by Odoo only."))
+        if not self.env.su and set(vals) & PROMISE_TERMS and self.filtered(lambda p: p.state != "open"):
+            raise UserError(self.env._("Only an open promise can be changed."))
         return super().write(vals)
 
     def _set_state(self, state):
@@ -236,9 +258,9 @@ class DunningPromise(models.Model):
         self.ensure_one()
         currency = self.currency_id
         residual = sum(self.move_line_ids.mapped("amount_residual"))
-        if self.amount:
-            return currency.compare_amounts(self.amount_due - residual, self.amount) >= 0
-        return currency.is_zero(residual)
+        if currency.is_zero(residual):  # everything paid, whatever amount was promised
+            return True
+        return bool(self.amount) and currency.compare_amounts(self.amount_due - residual, self.amount) >= 0
 
     def _settle(self):
         for promise in self:
@@ -257,18 +279,19 @@ class DunningPromise(models.Model):
                     date=tools.format_date(self.env, promise.date_promised),
                 )
             )
-            collector = promise.user_id or promise.notice_id.sender_user_id or promise.create_uid
-            if collector and not collector.share:
-                promise.activity_schedule(
+            collector = promise.user_id or promise.notice_id.sender_user_id or promise.company_id.dunning_sender_user_id
+            if collector and not collector.share and collector.active:
+                localized = promise.with_context(lang=collector.lang)  # the activity in the collector's words
+                localized.activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=collector.id,
-                    summary=self.env._("Broken promise to pay"),
-                    note=self.env._(
+                    summary=localized.env._("Broken promise to pay"),
+                    note=localized.env._(
                         "%(customer)s promised %(amount)s by %(date)s; %(due)s is still due.",
                         customer=promise.partner_id.display_name,
-                        amount=promise._format_amount(),
-                        date=tools.format_date(self.env, promise.date_promised),
-                        due=tools.format_amount(self.env, promise.amount_residual, promise.currency_id),
+                        amount=localized._format_amount(),
+                        date=tools.format_date(localized.env, promise.date_promised),
+                        due=tools.format_amount(localized.env, promise.amount_residual, promise.currency_id),
                     ),
                 )
 

@@ -1,3 +1,4 @@
+import json
 import re
 from datetime import date, timedelta
 from unittest.mock import patch
@@ -52,6 +53,25 @@ class TestDunningPortal(DunningTestCommon, AccountPaymentCommon, PaymentHttpComm
         query = "&".join(f"{key}={value}" for key, value in params.items())
         token = notice.access_token if token is None else token
         return self.url_open(f"/my/dunning/{notice.id}?access_token={token}&{query}")
+
+    def _pay_all(self, notice, **values):
+        """Pay All's transaction route, as the payment form calls it: the transaction."""
+        values = {
+            "provider_id": self.provider.id,
+            "payment_method_id": self.payment_method_id,
+            "token_id": None,
+            "amount": 1.0,  # what the browser says is never what is paid
+            "flow": "direct",
+            "tokenization_requested": False,
+            "landing_route": "/elsewhere",
+            "access_token": notice.access_token,
+            **values,
+        }
+        with mute_logger("odoo.addons.payment.models.payment_transaction"):
+            processing = self._get_processing_values(
+                tx_route=f"/my/dunning/{notice.id}/transaction/{self.currency.id}", **values
+            )
+        return self._get_tx(processing["reference"])
 
     def _post(self, notice, action, data, files=None, token=None):
         page = self._page(notice, token=token)
@@ -114,6 +134,15 @@ class TestDunningPortal(DunningTestCommon, AccountPaymentCommon, PaymentHttpComm
         self.assertIn("Credits deducted", text)
         self.assertIn("$\xa0-\ufeff150.00", text)
         self.assertIn("$\xa01,050.00", text)
+        # Pay All pays the net, and the payment matches the credit note with the invoices
+        transaction = self._pay_all(notice)
+        self.assertEqual(transaction.amount, 1050.0)
+        credit_note = notice._get_credit_lines().move_id
+        self.assertIn(credit_note, transaction.invoice_ids)
+        transaction._set_done()
+        transaction._post_process()
+        for move in self.inv_1 | self.inv_2 | self.inv_3 | credit_note:
+            self.assertIn(move.payment_state, ("in_payment", "paid", "reversed"), move.name)
 
     def test_the_page_speaks_the_customers_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")
@@ -161,6 +190,42 @@ class TestDunningPortal(DunningTestCommon, AccountPaymentCommon, PaymentHttpComm
         )
         self.authenticate(outsider.login, outsider.login)
         self.assertEqual(self.url_open(f"/my/dunning/{notice.id}").status_code, 404)
+
+    @mute_logger("odoo.http")
+    def test_the_link_opens_the_page_only_and_internal_users_only_look(self):
+        notice, _mails = self._notice()
+        # not the notice's chatter, which portal.mixin would open to the token
+        self.url_open(
+            "/mail/message/post",
+            data=json.dumps(
+                {
+                    "params": {
+                        "thread_model": "dunning.notice",
+                        "thread_id": notice.id,
+                        "post_data": {"body": "Hello from the letter", "message_type": "comment"},
+                        "token": notice.access_token,
+                    }
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertFalse(notice.message_ids.filtered(lambda m: "Hello from the letter" in (m.body or "")))
+        # a visitor never pays with the customer's saved card
+        with self.assertRaises(JsonRpcException):
+            self._pay_all(notice, flow="token")
+        # an accountant sees the page as the customer does, without its forms, and posts nothing
+        self.authenticate(self.accountant.login, self.accountant.login)
+        page = self.url_open(f"/my/dunning/{notice.id}")
+        self.assertIn(self.inv_1.name, page.text)
+        self.assertNotIn("o_dunning_dispute_form", page.text)
+        self.assertNotIn("o_dunning_promise_form", page.text)
+        csrf = re.search(r'csrf_token: "([^"]+)"', page.text).group(1)
+        response = self.url_open(
+            f"/my/dunning/{notice.id}/dispute",
+            data={"csrf_token": csrf, "move_id": self.inv_1.id, "reason": "Posted by an accountant"},
+        )
+        self.assertEqual(response.status_code, 404)
+        self.assertFalse(self.inv_1.dunning_blocked)
 
     def test_portal_users_find_their_own_notices_under_my(self):
         notice, _mails = self._notice()
@@ -253,6 +318,8 @@ class TestDunningPortal(DunningTestCommon, AccountPaymentCommon, PaymentHttpComm
             ({"date_promised": too_far.isoformat()}, "The promised date must be between"),
             ({"date_promised": "next week"}, "Give the date"),
             ({"date_promised": (TODAY + timedelta(days=5)).isoformat(), "amount": "-5"}, "must be positive"),
+            ({"date_promised": (TODAY + timedelta(days=5)).isoformat(), "amount": "nan"}, "must be positive"),
+            ({"date_promised": (TODAY + timedelta(days=5)).isoformat(), "amount": "1e308"}, "more than is due"),
         ):
             with self.subTest(says=says):
                 response = self._post(notice, "promise", data)
@@ -306,25 +373,12 @@ class TestDunningPortal(DunningTestCommon, AccountPaymentCommon, PaymentHttpComm
         response = self._page(notice)
         self.assertIn('name="o_payment_submit_button"', response.text)
         self.assertIn(f"/my/dunning/{notice.id}/transaction/{self.currency.id}", response.text)
-        values = {
-            "provider_id": self.provider.id,
-            "payment_method_id": self.payment_method_id,
-            "token_id": None,
-            "amount": 1.0,  # what the browser says is never what is paid
-            "flow": "direct",
-            "tokenization_requested": False,
-            "landing_route": notice.get_portal_url(),
-            "access_token": notice.access_token,
-        }
-        with mute_logger("odoo.addons.payment.models.payment_transaction"):
-            processing = self._get_processing_values(
-                tx_route=f"/my/dunning/{notice.id}/transaction/{self.currency.id}", **values
-            )
-        transaction = self._get_tx(processing["reference"])
+        transaction = self._pay_all(notice)
         self.assertEqual(transaction.invoice_ids, self.inv_1 | self.inv_2 | self.inv_3)
         self.assertEqual(transaction.amount, 1100.0)  # 700 + 200 + 200
         self.assertEqual(transaction.dunning_notice_id, notice)
         self.assertTrue(transaction.reference.startswith(notice.name))
+        self.assertIn(f"/my/dunning/{notice.id}?", transaction.landing_route)  # the server's, not "/elsewhere"
         transaction._set_done()
         transaction._post_process()
         for invoice in self.inv_1 | self.inv_2 | self.inv_3:

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
 from .common import DunningTestCommon
@@ -73,7 +73,10 @@ class TestDunningPromise(DunningTestCommon):
         )
         # the customer's overdue items by default
         self.assertEqual(promise.move_line_ids, self._receivable(self.inv_1 | self.inv_2))
-        self.assertIn("Promise to pay $&nbsp;1,000.00 by", self.alpha.message_ids[0].body)
+        # the customer's chatter, read by every company sharing the customer: no amount; the promise's has it
+        self.assertIn("Promise to pay by", self.alpha.message_ids[0].body)
+        self.assertNotIn("1,000", self.alpha.message_ids[0].body)
+        self.assertIn("Promise to pay $&nbsp;1,000.00 by", promise.message_ids[-1].body)
         self.assertEqual(self.alpha.dunning_promise_count, 1)
         line = self._selection(self.alpha)
         self.assertEqual((line.exclusion_reason, line.excluded), ("promised", True))
@@ -125,6 +128,30 @@ class TestDunningPromise(DunningTestCommon):
         line = self._selection(self.beta, as_of_date=TODAY + timedelta(days=4))
         self.assertFalse(line.excluded)
         self.assertEqual(line.amount_overdue, 500.0)
+
+    def test_an_item_is_promised_once_and_a_promise_paid_in_full_is_kept(self):
+        promise = self._take_promise(self.alpha, 3, amount=5000.0)  # more than due: kept once all is paid
+        with self.assertRaises(ValidationError):
+            self._take_promise(self.alpha, 5, lines=self._receivable(self.inv_1))
+        # what only Odoo writes cannot come through the context's defaults either
+        forced = (
+            self.env(user=self.collector)["dunning.promise"]
+            .with_context(default_state="kept", default_source="customer")
+            .create(
+                {
+                    "partner_id": self.beta.id,
+                    "move_line_ids": [Command.set(self._receivable(self.beta_inv).ids)],
+                    "date_promised": TODAY + timedelta(days=2),
+                }
+            )
+        )
+        self.assertRecordValues(forced, [{"state": "open", "source": "collector"}])
+        self._pay(self.inv_1, 700, TODAY)
+        self._pay(self.inv_2, 300, TODAY)
+        promise._cron_check_promises()
+        self.assertEqual(promise.state, "kept")
+        with self.assertRaises(UserError):
+            promise.with_user(self.collector).date_promised = TODAY + timedelta(days=9)
 
     def test_cancelling_a_promise_resumes_dunning(self):
         promise = self._take_promise(self.alpha, 10)
