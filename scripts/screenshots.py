@@ -138,12 +138,12 @@ SHOTS = [
     },
     {
         "name": "customer_page",
-        # the notice's page as its customer sees it (here as admin, in the pass's language): an invoice in
-        # dispute, Pay All with payment_demo's provider, the bank details
-        "url": "/my/dunning/{notice_id_%(lang)s}",
+        # the notice's page as its customer sees it, logged out with the link of its letter (in the
+        # customer's language): an invoice in dispute, Pay All with payment_demo's provider, the bank details
+        "url": "/my/dunning/{notice_id_%(lang)s}?access_token={notice_token_%(lang)s}",
         "wait": ".o_dunning_portal_items",
         "full_page": True,
-        "frontend": True,
+        "public": True,
     },
     {
         "name": "notice_pdf",
@@ -251,6 +251,7 @@ def prepare(config, db, base_url, log_path):
         for lang in LANGS:
             notice = done.filtered(lambda n, lang=lang: n.partner_id.lang == lang)[:1] or done[:1]
             ids[f"notice_id_{lang}"] = notice.id
+            ids[f"notice_token_{lang}"] = notice.sudo()._portal_ensure_token()
         if not params.get_param(PREPARED_PORTAL_PARAM):
             prepare_portal(env, env["dunning.notice"].browse({ids[f"notice_id_{lang}"] for lang in LANGS}))
             params.set_param(PREPARED_PORTAL_PARAM, "1")
@@ -440,10 +441,13 @@ def take(page, base_url, shot, ids, lang, out):
                 check=True,
             )
         return path
-    url = (shot["url"] % {"lang": lang}).format(**ids)
-    if shot.get("frontend") and lang != LANGS[0]:  # a portal page takes its language from its URL
-        url = f"/{lang.split('_')[0]}{url}"
-    page.goto(base_url + url)
+    if shot.get("public"):  # a visitor's page: a browser context of its own, logged out
+        context = page.context.browser.new_context(viewport=VIEWPORT)
+        try:
+            return take(context.new_page(), base_url, {**shot, "public": False}, ids, lang, out)
+        finally:
+            context.close()
+    page.goto(base_url + (shot["url"] % {"lang": lang}).format(**ids))
     try:
         page.wait_for_selector(shot["wait"])
         for selector in shot.get("clicks", []):
