@@ -85,10 +85,16 @@ class DunningPortal(PortalAccount):
         of the customer), never an internal user, who may open the page to see what the customer sees."""
         return not request.env.user._is_internal()
 
+    @staticmethod
+    def _dunning_in_customer_lang(notice):
+        """A visitor reads the notice, its messages and its errors in the customer's language."""
+        if not request.env.user._is_public():
+            return notice
+        request.update_context(lang=notice.partner_id.lang or request.env.lang)
+        return notice.with_context(lang=request.env.lang)
+
     def _dunning_render(self, notice, access_token, error=None, message=None, currency_id=None, status=200):
-        if request.env.user._is_public():  # the visitor reads the notice in the customer's language
-            request.update_context(lang=notice.partner_id.lang or request.env.lang)
-            notice = notice.with_context(lang=request.env.lang)
+        notice = self._dunning_in_customer_lang(notice)
         items = notice._get_portal_items()
         payable = notice._get_portal_payable(items)
         values = self._prepare_portal_layout_values()
@@ -158,9 +164,7 @@ class DunningPortal(PortalAccount):
         notice, expired = self._dunning_notice_check(notice_id, access_token)
         if notice is None or expired or not self._dunning_acts_as_customer():
             raise request.not_found()
-        if request.env.user._is_public():
-            request.update_context(lang=notice.partner_id.lang or request.env.lang)
-            notice = notice.with_context(lang=request.env.lang)
+        notice = self._dunning_in_customer_lang(notice)
         try:
             with request.env.cr.savepoint():
                 message = action(notice)

@@ -30,11 +30,8 @@ class DunningNotice(models.Model):
     access_token_date = fields.Date(string="Link Issued On", readonly=True, copy=False)
     portal_first_view = fields.Datetime(string="First Viewed", readonly=True, copy=False)
     portal_last_view = fields.Datetime(string="Last Viewed", readonly=True, copy=False)
-    portal_viewed = fields.Boolean(string="Viewed", compute="_compute_portal_viewed", store=True)
+    portal_viewed = fields.Boolean(string="Viewed", compute="_compute_portal_viewed")
     promise_ids = fields.One2many("dunning.promise", "notice_id", string="Payment Promises", readonly=True)
-    payment_transaction_ids = fields.One2many(
-        "payment.transaction", "dunning_notice_id", string="Online Payments", readonly=True
-    )
 
     @api.depends("portal_first_view")
     def _compute_portal_viewed(self):

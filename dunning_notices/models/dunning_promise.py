@@ -188,9 +188,11 @@ class DunningPromise(models.Model):
             else:
                 text = self.env._("Promise to pay by %(date)s, taken by %(user)s.", date=date, user=self.env.user.name)
             promise._log_on_customer(text, author=author)
-            promise.sudo()._message_log(
+            promise.sudo().message_post(
                 body=self.env._("Promise to pay %(amount)s by %(date)s.", amount=amount, date=date),
                 author_id=author.id if author else None,
+                message_type="notification",
+                subtype_xmlid="mail.mt_note",
             )
         return promises
 
@@ -222,7 +224,12 @@ class DunningPromise(models.Model):
             self.id,
             self.env._("Open the promise"),
         )
-        self.partner_id.sudo()._message_log(body=body, author_id=author.id if author else None)
+        self.partner_id.sudo().message_post(
+            body=body,
+            author_id=author.id if author else None,
+            message_type="notification",
+            subtype_xmlid="mail.mt_note",
+        )
 
     # -------------------------------------------------------------------------
     # ACTIONS

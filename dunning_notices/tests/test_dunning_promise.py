@@ -190,6 +190,22 @@ class TestDunningPromise(DunningTestCommon):
             company_id=other.id,
             company_ids=[Command.set(other.ids)],
         )
+        # accountants and managers take and read promises as billing users do
+        for login, group in (
+            ("promise_accountant", "account.group_account_user"),
+            ("promise_manager", "account.group_account_manager"),
+        ):
+            user = new_test_user(
+                self.env,
+                login=login,
+                groups=f"base.group_user,{group}",
+                company_id=self.company.id,
+                company_ids=[Command.set(self.company.ids)],
+            )
+            with self.subTest(login=login):
+                self.assertEqual(promise.with_user(user).read(["state"])[0]["state"], "open")
+                self.assertEqual(self._take_promise(self.beta, 4, user=user).user_id, user)
+                self.env["dunning.promise"].search([("partner_id", "=", self.beta.id)]).sudo()._set_state("cancelled")
         self.assertEqual(promise.with_user(auditor).read(["state"])[0]["state"], "open")
         with self.assertRaises(AccessError):
             promise.with_user(auditor).action_cancel()
